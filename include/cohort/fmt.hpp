@@ -1,0 +1,4 @@
+// cohort/fmt.hpp - umbrella of the fmt formatters for every public cohort type.
+#pragma once
+
+#include "cohort/fmt/core.hpp"
