@@ -133,7 +133,7 @@ TEST_CASE("cluster: a run that cannot converge fails its liveness phase", "[sim]
   CHECK_THAT(rep.what, Catch::Contains("did not converge"));
 }
 
-TEST_CASE("cluster: ABD replicas never lose a durable tag, over swarm seeds", "[sim][cluster][toy]") {
+TEST_CASE("cluster: ABD replicas never lose a durable tag, over swarm seeds", "[sim][cluster][toy][swarm]") {
   for (std::uint64_t seed : cohort_test::seeds(1, 20)) {
     auto o = cohort::sim::swarm(seed, calm(seed));
     o.replay = cohort_test::replay_command("cohort_sim_tests", "cluster: ABD replicas never lose a durable tag, over swarm seeds");

@@ -67,8 +67,8 @@ class virtual_clock {
   /// The true-time span after which this clock has advanced by `local`
   /// (rounded up), for scheduling a node's timers in its own time.
   [[nodiscard]] duration true_span(duration local) const noexcept {
-    const auto num = static_cast<detail::uint128>(std::max<std::int64_t>(local.count(), 0)) * 1'000'000U;
-    const auto den = static_cast<detail::uint128>(1'000'000 + params_.drift_ppm);
+    const auto num = static_cast<cohort::detail::uint128>(std::max<std::int64_t>(local.count(), 0)) * 1'000'000U;
+    const auto den = static_cast<cohort::detail::uint128>(1'000'000 + params_.drift_ppm);
     return duration{static_cast<std::int64_t>((num + den - 1) / den)};
   }
 

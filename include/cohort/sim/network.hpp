@@ -346,8 +346,12 @@ class network {
   }
   static std::string list(const std::vector<node_id>& v) {
     std::string s = "{";
-    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i].value());
-    return s + "}";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i != 0) s += ',';
+      s += std::to_string(v[i].value());
+    }
+    s += '}';
+    return s;
   }
 
   scheduler* sched_;
