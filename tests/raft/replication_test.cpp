@@ -1,0 +1,108 @@
+#include <catch2/catch.hpp>
+
+#include "harness.hpp"
+
+using namespace raft_test;
+
+TEST_CASE("raft: proposals replicate, commit and apply everywhere in order", "[raft][replication]") {
+  harness h(3);
+  h.elect(1);
+  for (int i = 0; i < 50; ++i) REQUIRE(h[1].propose(data("v" + std::to_string(i))).has_value());
+  h.stabilize();
+  for (std::uint64_t i = 1; i <= 3; ++i) {
+    REQUIRE(h.applied[i].size() == 51);
+    for (int k = 0; k < 50; ++k) CHECK(h.applied[i][static_cast<std::size_t>(k + 1)].data.as_string_view() == "v" + std::to_string(k));
+  }
+}
+
+TEST_CASE("raft: a proposal to a follower is refused with the leader's id", "[raft][replication]") {
+  harness h(3);
+  h.elect(1);
+  auto r = h[2].propose(data("x"));
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == cohort::errc::not_leader);
+  CHECK(r.error().node == n(1));
+}
+
+TEST_CASE("raft: forwarded proposals reach the leader", "[raft][replication]") {
+  config c;
+  c.forward_proposals = true;
+  harness h(3, c);
+  h.elect(1);
+  auto r = h[2].propose(data("fwd"));
+  REQUIRE(r.has_value());
+  h.stabilize();
+  REQUIRE(h.applied[3].size() == 2);
+  CHECK(h.applied[3][1].data.as_string_view() == "fwd");
+}
+
+TEST_CASE("raft: batched proposals and the uncommitted byte limit", "[raft][replication]") {
+  config c;
+  c.uncommitted_bytes_max = 100;
+  harness h(3, c);
+  h.elect(1);
+  std::vector<cohort::bytes> batch(5, data(std::string(15, 'a')));
+  auto r = h[1].propose(batch);
+  REQUIRE(r.has_value());
+  CHECK(*r == log_index{6});
+  auto over = h[1].propose(batch);  // 75 + 75 > 100
+  REQUIRE_FALSE(over.has_value());
+  CHECK(over.error().code == cohort::errc::busy);
+  CHECK(h[1].last_index() == log_index{6});  // nothing appended
+  h.stabilize();
+  CHECK(h[1].propose(batch).has_value());  // committed and applied: room again
+}
+
+TEST_CASE("raft: only entries of the current term commit by counting (§5.4.2)", "[raft][replication]") {
+  harness h(3);
+  h.elect(1);
+  h.isolate(1);
+  REQUIRE(h[1].propose(data("old")).has_value());  // entry 2, term 1, only on node 1
+  h.stabilize();
+  // 2 becomes leader at term 2 without entry 2 ...
+  h.heal();
+  h.cut.insert({1, 2});
+  h.cut.insert({2, 1});
+  h.cut.insert({1, 3});
+  h.cut.insert({3, 1});
+  for (int i = 0; i < 30; ++i) h.tick(2), h.tick(3), h.tick(1);
+  h.stabilize();
+  REQUIRE(h[2].campaign().has_value());
+  h.stabilize();
+  REQUIRE(h[2].role() == role::leader);
+  // ... and overwrites it on node 1 when they meet again.
+  h.heal();
+  h[2].tick();
+  h.stabilize();
+  CHECK(h[1].role() == role::follower);
+  CHECK(h[1].committed() == h[2].committed());
+  for (auto& e : h.applied[1]) CHECK(e.data.as_string_view() != "old");
+}
+
+TEST_CASE("raft: a follower's divergent log is repaired with term-skipping hints", "[raft][replication]") {
+  harness h(3);
+  h.elect(1);
+  // Node 3 is cut off while node 1 appends many entries in term 1 that never commit.
+  h.isolate(1);
+  std::vector<cohort::bytes> many(40, data("stale"));
+  REQUIRE(h[1].propose(many).has_value());
+  h.stabilize();
+  h.heal();
+  h.isolate(1);
+  for (int i = 0; i < 30; ++i) h.tick(2), h.tick(3);
+  h.stabilize();
+  REQUIRE(h[2].campaign().has_value());
+  h.stabilize();
+  REQUIRE(h[2].role() == role::leader);
+  for (int i = 0; i < 5; ++i) REQUIRE(h[2].propose(data("new" + std::to_string(i))).has_value());
+  h.stabilize();
+  h.heal();
+  const auto rejections_before = h.count_delivered(message_type::append_response);
+  h[2].tick();
+  h.stabilize();
+  CHECK(h[1].last_index() == h[2].last_index());
+  CHECK(h[1].committed() == h[2].committed());
+  // The 40 conflicting entries are skipped as one term, not one entry per round trip.
+  CHECK(h.count_delivered(message_type::append_response) - rejections_before < 10);
+  for (auto& e : h.applied[1]) CHECK(e.data.as_string_view() != "stale");
+}
