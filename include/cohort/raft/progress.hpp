@@ -47,6 +47,13 @@ class inflights {
       --count_;
     }
   }
+  /// Frees the oldest append (it was probably lost): lets one more through.
+  void free_first_one() noexcept {
+    if (count_ == 0) return;
+    bytes_ -= ring_[start_].bytes;
+    start_ = (start_ + 1) % cap_;
+    --count_;
+  }
   void reset() noexcept { count_ = start_ = bytes_ = 0; }
 
  private:

@@ -533,6 +533,9 @@ class raw_node {
         if (pr == nullptr) return success();
         pr->recent_active = true;
         pr->probe_sent = false;
+        // A full window with a live follower means appends were lost: let
+        // one through, which the follower rejects, moving us back to probe.
+        if (pr->state == progress_state::replicate && pr->window.full()) pr->window.free_first_one();
         if (pr->match < log_.last_index()) send_append(*pr, true);
         return success();
       default: return success();
