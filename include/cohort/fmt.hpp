@@ -2,3 +2,4 @@
 #pragma once
 
 #include "cohort/fmt/core.hpp"
+#include "cohort/fmt/raft.hpp"
