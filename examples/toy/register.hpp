@@ -7,9 +7,10 @@
 //
 //   abd                the ABD algorithm (Attiya, Bar-Noy, Dolev): a write
 //                      reads the highest tag from a majority, then stores
-//                      (tag.ts + 1, self) at a majority; a read takes the
-//                      highest (tag, value) of a majority and writes it back
-//                      to a majority before answering. Linearizable.
+//                      (tag.ts + 1, an id unique to this write) at a
+//                      majority; a read takes the highest (tag, value) of a
+//                      majority and writes it back to a majority before
+//                      answering. Linearizable.
 //   ack_before_quorum  a write is stored locally and acknowledged at once,
 //                      then replicated in the background; a read answers
 //                      from the local replica. Not linearizable.
@@ -34,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include <cohort/check.hpp>
 #include <cohort/sim.hpp>
 
 namespace toy {
@@ -121,11 +123,18 @@ class server {
 
   [[nodiscard]] std::size_t majority() const noexcept { return peers_.size() / 2 + 1; }
 
+  // A tag's second half must be unique per write, not per server: two
+  // concurrent writes coordinated by one server can read the same highest
+  // timestamp, and equal tags would let replicas keep different values (the
+  // checker found exactly that). Server id in the high bits, a per-server
+  // write counter in the low bits.
+  std::uint64_t writer_id() noexcept { return (id_.value() << 40) | ++writes_; }
+
   void start(node_id client, const message& m) {
     const bool is_write = m.k == message::kind::write;
     if (v_ == variant::ack_before_quorum) {
       if (is_write) {
-        const tag t{tag_.ts + 1, id_.value()};
+        const tag t{tag_.ts + 1, writer_id()};
         if (!store(t, m.value)) return;
         reply(client, m.op, m.value);
         const std::uint64_t req = ++next_req_;  // background replication, no one waits
@@ -144,7 +153,7 @@ class server {
     const std::uint64_t req = ++next_req_;
     if (is_write && v_ == variant::clock_lww) {
       r.phase2 = true;  // the clock gives the tag: no phase 1
-      r.store_tag = tag{static_cast<std::uint64_t>(clock_->wall_now().time_since_epoch().count()), id_.value()};
+      r.store_tag = tag{static_cast<std::uint64_t>(clock_->wall_now().time_since_epoch().count()), writer_id()};
     }
     rounds_.emplace(req, std::move(r));
     begin_phase(req);
@@ -196,7 +205,7 @@ class server {
     if (r.heard.size() < majority()) return;
     if (!r.phase2) {
       r.phase2 = true;
-      r.store_tag = r.is_write ? tag{r.best.ts + 1, id_.value()} : r.best;
+      r.store_tag = r.is_write ? tag{r.best.ts + 1, writer_id()} : r.best;
       begin_phase(m.req);  // may complete the round and erase it
       return;
     }
@@ -247,19 +256,12 @@ class server {
   tag tag_{};
   std::int64_t value_ = 0;
   std::uint64_t next_req_ = 0;
+  std::uint64_t writes_ = 0;
   std::map<std::uint64_t, round> rounds_;
 };
 
-/// One completed, failed or timed-out client operation, in the order of
-/// invocation and completion events (`invoked` / `completed` are positions
-/// in one global event sequence shared by all clients).
-struct op_record {
-  std::uint64_t client = 0;
-  bool is_write = false;
-  std::int64_t value = 0;  ///< written value, or the value read
-  std::uint64_t invoked = 0;
-  std::optional<std::uint64_t> completed;  ///< nullopt: timed out (indeterminate)
-};
+/// What clients saw, for the linearizability checker (a register model).
+using register_history = cohort::check::history<cohort::check::register_input, cohort::check::register_output>;
 
 /// Clients issuing random reads and writes; they record what they saw.
 template <class Cluster>
@@ -280,14 +282,15 @@ class clients {
   [[nodiscard]] bool done() const {
     return std::all_of(slots_.begin(), slots_.end(), [this](const slot& s) { return s.finished >= ops_each_; });
   }
-  [[nodiscard]] const std::vector<op_record>& history() const noexcept { return ops_; }
+  [[nodiscard]] const register_history& history() const noexcept { return history_; }
 
  private:
   struct slot {
     node_id id;
     std::optional<typename cohort::sim::network<message>::endpoint> ep{};
     std::size_t finished = 0;
-    std::optional<std::size_t> current{};  // index into ops_
+    std::optional<std::size_t> current{};  // the operation in flight (history id)
+    bool is_write = false;
     std::uint64_t op_id = 0;
     cohort::sim::event_id timer{};
   };
@@ -304,18 +307,16 @@ class clients {
     const bool w = cohort::chance(rng_, 1, 2);
     const auto& servers = c_->servers();
     const node_id to = servers[cohort::uniform_below(rng_, servers.size())];
-    op_record r;
-    r.client = s.id.value();
-    r.is_write = w;
-    r.value = w ? static_cast<std::int64_t>(s.id.value() * 1'000'000 + s.finished + 1) : 0;
-    r.invoked = ++clock_;
-    s.current = ops_.size();
-    ops_.push_back(r);
+    const std::int64_t value = w ? static_cast<std::int64_t>(s.id.value() * 1'000'000 + s.finished + 1) : 0;
+    s.current = history_.invoke(s.id.value(), w ? cohort::check::register_input::write(value)
+                                                : cohort::check::register_input::read());
+    s.is_write = w;
     s.op_id = ++op_ids_;
-    s.ep->send(to, message{w ? message::kind::write : message::kind::read, s.op_id, 0, {}, r.value});
+    s.ep->send(to, message{w ? message::kind::write : message::kind::read, s.op_id, 0, {}, value});
     s.timer = c_->scheduler().after(timeout_, [this, i] {
       slot& t = slots_[i];
-      t.current.reset();  // indeterminate: completed stays empty
+      (void)history_.indeterminate(*t.current);  // may or may not have taken effect
+      t.current.reset();
       ++t.finished;
       next(i);
     });
@@ -325,9 +326,8 @@ class clients {
     slot& s = slots_[i];
     if (!s.current || m.op != s.op_id) return;  // a late reply to an abandoned operation
     c_->scheduler().cancel(s.timer);
-    op_record& r = ops_[*s.current];
-    if (!r.is_write) r.value = m.value;
-    r.completed = ++clock_;
+    (void)history_.ok(*s.current, s.is_write ? cohort::check::register_output::done()
+                                              : cohort::check::register_output::read(m.value));
     s.current.reset();
     ++s.finished;
     next(i);
@@ -338,8 +338,7 @@ class clients {
   cohort::duration timeout_;
   cohort::xoshiro256ss rng_;
   std::vector<slot> slots_;
-  std::vector<op_record> ops_;
-  std::uint64_t clock_ = 0;
+  register_history history_;
   std::uint64_t op_ids_ = 0;
 };
 
