@@ -50,10 +50,20 @@ struct command {
   }
 };
 
+class server;
+
 /// What every server reports to the test's checkers.
 struct observer_hub {
   std::function<void(node_id, const cohort::log_entry&)> on_apply;
-  std::function<void(node_id, term)> on_leader;
+  /// Called at the instant a node becomes leader (from inside its step).
+  std::function<void(const server&, term)> on_leader;
+};
+
+/// The raw node's observer: forwards "became leader" to the hub.
+struct leader_watch {
+  observer_hub* hub = nullptr;
+  const server* self = nullptr;
+  void on_event(const cohort::event& ev) const;
 };
 
 struct server_options {
@@ -66,7 +76,7 @@ class server {
  public:
   using message = envelope;
   using context = cohort::sim::node_context<envelope>;
-  using node_t = cohort::raft::raw_node<cohort::sim::storage>;
+  using node_t = cohort::raft::raw_node<cohort::sim::storage, cohort::xoshiro256ss, leader_watch>;
 
   server(context& ctx, const server_options& o) : ctx_(ctx), opts_(o) {
     cohort::raft::config c;
@@ -76,7 +86,7 @@ class server {
     c.heartbeat_ticks = 1;
     c.msg_bytes_max = 4096;
     c.inflight_msgs_max = 8;
-    auto r = node_t::create(c, ctx.storage, ctx.rng);
+    auto r = node_t::create(c, ctx.storage, ctx.rng, leader_watch{o.hub, this});
     COHORT_ASSERT(r.has_value(), "valid test config");
     raw_.emplace(std::move(r).value());
     // The state machine is in memory and died with the process: the raw node
@@ -166,11 +176,6 @@ class server {
     for (auto& m : after) send_raft(std::move(m));
     for (const auto& e : committed) apply(e);
     raw_->acknowledge(number);
-    if (raw_->role() == cohort::raft::role::leader && opts_.hub != nullptr && opts_.hub->on_leader &&
-        announced_ != raw_->current_term()) {
-      announced_ = raw_->current_term();
-      opts_.hub->on_leader(ctx_.id, announced_);
-    }
   }
 
   void send_raft(cohort::raft::message&& m) {
@@ -210,8 +215,13 @@ class server {
   std::map<std::uint64_t, waiting> waiting_;
   std::map<std::uint64_t, std::int64_t> kv_;
   log_index applied_{};
-  term announced_{};
   bool stopped_ = false;
 };
+
+inline void leader_watch::on_event(const cohort::event& ev) const {
+  if (hub != nullptr && hub->on_leader && ev.kind == cohort::event_kind::role_changed &&
+      ev.value == static_cast<std::uint64_t>(cohort::raft::role::leader))
+    hub->on_leader(*self, ev.term);
+}
 
 }  // namespace raft_sim

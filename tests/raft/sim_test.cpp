@@ -8,6 +8,8 @@
 #include <map>
 #include <set>
 
+#include <cohort/check.hpp>
+
 #include "sim_server.hpp"
 #include "support/seeds.hpp"
 
@@ -18,14 +20,7 @@ namespace {
 
 using cluster_t = cohort::sim::cluster<server>;
 
-struct client_op {
-  std::uint64_t client = 0, op = 0, key = 0;
-  bool is_write = false;
-  std::int64_t value = 0;       ///< written, or read back
-  std::uint64_t invoked = 0;
-  std::optional<std::uint64_t> completed;  ///< nullopt: indeterminate (timed out)
-  bool failed = false;                     ///< refused: certainly not applied
-};
+using kv_history = cohort::check::history<cohort::check::register_input, cohort::check::register_output>;
 
 /// Clients that send reads and writes to the server they believe leads.
 class kv_clients {
@@ -45,14 +40,16 @@ class kv_clients {
       if (s.finished < ops_each_) return false;
     return true;
   }
-  [[nodiscard]] const std::vector<client_op>& history() const noexcept { return ops_; }
+  [[nodiscard]] const kv_history& history() const noexcept { return history_; }
 
  private:
   struct slot {
     node_id id;
     std::optional<cohort::sim::network<envelope>::endpoint> ep{};
     std::size_t finished = 0;
-    std::optional<std::size_t> current{};
+    std::optional<std::size_t> current{};  // history id
+    bool is_write = false;
+    std::uint64_t op = 0;
     node_id guess{};
     cohort::sim::event_id timer{};
   };
@@ -63,27 +60,25 @@ class kv_clients {
   }
   void issue(std::size_t i) {
     slot& s = slots_[i];
-    client_op op;
-    op.client = s.id.value();
-    op.op = ++ids_;
-    op.key = cohort::uniform_below(rng_, 3);
-    op.is_write = cohort::chance(rng_, 1, 2);
-    op.value = op.is_write ? static_cast<std::int64_t>(op.op) : 0;
-    op.invoked = ++clock_;
-    s.current = ops_.size();
-    ops_.push_back(op);
+    const std::uint64_t key = cohort::uniform_below(rng_, 3);
+    s.is_write = cohort::chance(rng_, 1, 2);
+    s.op = ++ids_;
+    const auto value = static_cast<std::int64_t>(s.op);  // unique per write
+    s.current = history_.invoke(s.id.value(), s.is_write ? cohort::check::register_input::write(value, key)
+                                                          : cohort::check::register_input::read(key));
     const auto& servers = c_->servers();
     const node_id to = s.guess != cohort::no_node ? s.guess : servers[cohort::uniform_below(rng_, servers.size())];
     envelope m;
     m.k = envelope::kind::request;
-    m.client = op.client;
-    m.op = op.op;
-    m.is_write = op.is_write;
-    m.key = op.key;
-    m.value = op.value;
+    m.client = s.id.value();
+    m.op = s.op;
+    m.is_write = s.is_write;
+    m.key = key;
+    m.value = s.is_write ? value : 0;
     s.ep->send(to, std::move(m));
     s.timer = c_->scheduler().after(400ms, [this, i] {
       slot& t = slots_[i];
+      (void)history_.indeterminate(*t.current);
       t.current.reset();
       t.guess = node_id{};
       ++t.finished;
@@ -92,14 +87,13 @@ class kv_clients {
   }
   void on_reply(std::size_t i, const envelope& m) {
     slot& s = slots_[i];
-    if (!s.current || ops_[*s.current].op != m.op) return;
+    if (!s.current || s.op != m.op) return;
     c_->scheduler().cancel(s.timer);
-    client_op& op = ops_[*s.current];
-    op.completed = ++clock_;
     if (m.ok) {
-      if (!op.is_write) op.value = m.value;
+      (void)history_.ok(*s.current, s.is_write ? cohort::check::register_output::done()
+                                                : cohort::check::register_output::read(m.value));
     } else {
-      op.failed = true;
+      (void)history_.fail(*s.current);  // refused by a non-leader: never proposed
       s.guess = m.leader;
     }
     s.current.reset();
@@ -110,49 +104,48 @@ class kv_clients {
   std::size_t ops_each_;
   cohort::xoshiro256ss rng_;
   std::vector<slot> slots_;
-  std::vector<client_op> ops_;
+  kv_history history_;
   std::uint64_t ids_ = 0;
-  std::uint64_t clock_ = 0;
 };
 
-/// The Raft safety properties, checked as the run goes.
+/// The Raft safety properties, checked as the run goes (figure 3 of the paper):
+///   election safety       at most one leader per term;
+///   leader completeness   a node elected leader holds every entry committed
+///                         before its election (checked at that instant, as it
+///                         is elected, against every entry applied anywhere);
+///   state machine safety  no two servers apply different entries at one index.
+/// Log matching is checked over all running servers at the end of a run.
 struct safety {
-  std::map<std::uint64_t, std::uint64_t> leader_of_term;            // election safety
-  std::map<std::uint64_t, std::pair<term, cohort::bytes>> applied;  // state machine safety
+  std::map<std::uint64_t, std::uint64_t> leader_of_term;
+  std::map<std::uint64_t, std::pair<term, cohort::bytes>> applied;
   std::string violation;
 
-  void on_leader(node_id n, term t) {
+  void fail(std::string why) {
+    if (violation.empty()) violation = std::move(why);
+  }
+  void on_leader(const server& sv, term t) {
+    const node_id n = sv.raw().id();
     auto [it, fresh] = leader_of_term.emplace(t.value(), n.value());
-    if (!fresh && it->second != n.value() && violation.empty())
-      violation = "two leaders in term " + std::to_string(t.value());
+    if (!fresh && it->second != n.value()) fail("two leaders in term " + std::to_string(t.value()));
+    const auto& lg = sv.raw().log();
+    for (const auto& [i, e] : applied) {
+      if (log_index{i} < lg.first_index()) continue;
+      if (!lg.match_term(log_index{i}, e.first))
+        fail("node " + std::to_string(n.value()) + " elected in term " + std::to_string(t.value()) +
+             " lacks committed entry " + std::to_string(i));
+    }
   }
   void on_apply(node_id n, const cohort::log_entry& e) {
     auto [it, fresh] = applied.emplace(e.index.value(), std::make_pair(e.term, e.data));
-    if (!fresh && (it->second.first != e.term || it->second.second != e.data) && violation.empty())
-      violation = "node " + std::to_string(n.value()) + " applied a different entry at index " +
-                  std::to_string(e.index.value());
+    if (!fresh && (it->second.first != e.term || it->second.second != e.data))
+      fail("node " + std::to_string(n.value()) + " applied a different entry at index " +
+           std::to_string(e.index.value()));
+  }
+  [[nodiscard]] cohort::result<void> status() const {
+    if (violation.empty()) return cohort::success();
+    return cohort::make_error(cohort::errc::corrupted, violation);
   }
 };
-
-/// Leader completeness and log matching over the running servers.
-cohort::result<void> check_logs(cluster_t& c, const safety& s) {
-  if (!s.violation.empty()) return cohort::make_error(cohort::errc::corrupted, s.violation);
-  for (node_id id : c.servers()) {
-    server* sv = c.server(id);
-    if (sv == nullptr || sv->raw().role() != cohort::raft::role::leader) continue;
-    // A leader holds every entry applied anywhere (committed entries).
-    const auto& lg = sv->raw().log();
-    for (auto it = s.applied.rbegin(); it != s.applied.rend(); ++it) {
-      const log_index i{it->first};
-      if (i < lg.first_index()) break;
-      if (!lg.match_term(i, it->second.first))
-        return cohort::make_error(cohort::errc::corrupted, "leader " + std::to_string(id.value()) +
-                                                               " lacks committed entry " + std::to_string(i.value()));
-      if (std::distance(s.applied.rbegin(), it) > 64) break;  // the recent tail is where it can go wrong
-    }
-  }
-  return cohort::success();
-}
 
 /// Log matching: if two logs agree on (index, term), they agree on all before.
 std::string check_log_matching(cluster_t& c) {
@@ -192,7 +185,7 @@ run_result run_seed(std::uint64_t seed, bool async, const std::string& test_name
   safety s;
   observer_hub hub;
   hub.on_apply = [&s](node_id n, const cohort::log_entry& e) { s.on_apply(n, e); };
-  hub.on_leader = [&s](node_id n, term t) { s.on_leader(n, t); };
+  hub.on_leader = [&s](const server& sv, term t) { s.on_leader(sv, t); };
   server_options so;
   for (std::uint64_t i = 1; i <= o.servers; ++i) so.voters.push_back(node_id{i});
   so.async_storage = async;
@@ -201,7 +194,7 @@ run_result run_seed(std::uint64_t seed, bool async, const std::string& test_name
   REQUIRE(c.has_value());
   cluster_t& cl = *c.value();
   kv_clients clients(cl, 4, 15);
-  cl.set_invariant([&] { return check_logs(cl, s); });
+  cl.set_invariant([&] { return s.status(); });
   auto converged = [&] {
     if (!clients.done()) return false;
     // One leader, and every server applied the same prefix as far as the leader committed.
@@ -242,20 +235,23 @@ run_result run_seed(std::uint64_t seed, bool async, const std::string& test_name
     }
   }
   if (out.report.ok) {
-    // Every acknowledged write is in every server's state machine history.
+    // Every acknowledged write is in the applied log, and the client history
+    // is linearizable.
     std::set<std::int64_t> applied_values;
     for (auto& [i, e] : s.applied)
       if (auto cmd = command::decode(e.second); cmd && cmd->is_write) applied_values.insert(cmd->value);
-    for (const auto& op : clients.history()) {
-      if (op.is_write && op.completed && !op.failed) {
+    for (const auto& op : clients.history().operations()) {
+      if (op.input.k == cohort::check::register_input::kind::write && op.status == cohort::check::outcome::ok) {
         ++out.acknowledged_writes;
-        if (!applied_values.count(op.value)) {
-          cl.fail("acknowledged write " + std::to_string(op.value) + " was never applied");
-          out.report = cl.report();
+        if (!applied_values.count(op.input.value)) {
+          cl.fail("acknowledged write " + std::to_string(op.input.value) + " was never applied");
           break;
         }
       }
     }
+    const auto lin = cohort::check::check_linearizable(cohort::check::kv_model{}, clients.history());
+    if (!lin.linearizable()) cl.fail(std::string("client history ") + cohort::check::name_of(lin.v) + ":\n" + lin.cex.text);
+    out.report = cl.report();
   }
   out.ops = clients.history().size();
   return out;
