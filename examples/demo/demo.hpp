@@ -36,6 +36,21 @@ void say(fmt::format_string<Args...> f, Args&&... args) {
   if (!quiet) fmt::print("  {}\n", fmt::format(f, std::forward<Args>(args)...));
 }
 
+inline std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::string line;
+  for (char c : text) {
+    if (c == '\n') {
+      out.push_back(line);
+      line.clear();
+    } else {
+      line += c;
+    }
+  }
+  if (!line.empty()) out.push_back(line);
+  return out;
+}
+
 inline void heading(const std::string& title) {
   if (!quiet) fmt::print("\n== {} ==\n", title);
 }
