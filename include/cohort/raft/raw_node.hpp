@@ -187,7 +187,9 @@ class raw_node {
     uncommitted_bytes_ += bytes_in;
     log_index i = log_.last_index();
     for (const bytes& b : batch) log_.append_one(log_entry{++i, term_, entry_kind::normal, b});
-    broadcast_append(false);
+    // New entries go out with the next ready batch, so proposals made between
+    // two batches share append messages instead of sending one each.
+    entries_to_send_ = true;
     return i;
   }
 
@@ -202,12 +204,16 @@ class raw_node {
   // ---- outputs -------------------------------------------------------------
 
   [[nodiscard]] bool has_ready() const {
-    return !msgs_.empty() || !after_.empty() || hs_changed() || log_.handed() < log_.last_index() ||
+    return entries_to_send_ || !msgs_.empty() || !after_.empty() || hs_changed() || log_.handed() < log_.last_index() ||
            log_.has_committed_to_apply();
   }
   /// The next batch; valid until the next take_ready(). Its number is
   /// acknowledged with acknowledge() once its writes are durable.
   ready& take_ready() {
+    if (entries_to_send_) {
+      entries_to_send_ = false;
+      if (role_ == role::leader) broadcast_append(false);
+    }
     ready& r = ready_;
     r.number = ++batch_no_;
     r.entries.clear();
@@ -735,6 +741,7 @@ class raw_node {
   std::uint32_t heartbeat_elapsed_ = 0;
   std::uint64_t randomized_timeout_ = 0;
   std::size_t uncommitted_bytes_ = 0;
+  bool entries_to_send_ = false;
   hard_state handed_hs_{};
   std::uint64_t batch_no_ = 0;
   std::deque<batch> pending_;
