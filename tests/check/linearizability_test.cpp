@@ -2,6 +2,8 @@
 
 #include <cohort/check.hpp>
 
+#include "brute_force.hpp"
+
 #include <algorithm>
 #include <numeric>
 
@@ -21,47 +23,6 @@ struct builder {
   void lost(std::size_t id) { REQUIRE(h.indeterminate(id).has_value()); }
   void failed(std::size_t id) { REQUIRE(h.fail(id).has_value()); }
 };
-
-// The dumb checker: every subset of indeterminate operations, every order
-// consistent with real time, run through the model.
-template <model M>
-bool brute_force(const M& m, const std::vector<operation<typename M::input, typename M::output>>& ops) {
-  std::vector<std::size_t> must, maybe;
-  for (std::size_t i = 0; i < ops.size(); ++i) {
-    if (ops[i].status == outcome::ok) must.push_back(i);
-    else if (ops[i].status != outcome::fail) maybe.push_back(i);
-  }
-  for (std::uint64_t mask = 0; mask < (std::uint64_t{1} << maybe.size()); ++mask) {
-    std::vector<std::size_t> chosen = must;
-    for (std::size_t b = 0; b < maybe.size(); ++b)
-      if (mask >> b & 1) chosen.push_back(maybe[b]);
-    std::sort(chosen.begin(), chosen.end());
-    do {
-      bool ok = true;
-      // real time: if a completed before b was invoked, a comes first
-      for (std::size_t x = 0; x < chosen.size() && ok; ++x)
-        for (std::size_t y = x + 1; y < chosen.size() && ok; ++y)
-          if (ops[chosen[y]].completed < ops[chosen[x]].invoked) ok = false;
-      if (!ok) continue;
-      auto s = m.init();
-      for (std::size_t i : chosen) {
-        const auto& op = ops[i];
-        if (op.status == outcome::ok) {
-          auto n = m.step(s, op.input, op.output);
-          if (!n) {
-            ok = false;
-            break;
-          }
-          s = *n;
-        } else {
-          s = m.step_unknown(s, op.input);
-        }
-      }
-      if (ok) return true;
-    } while (std::next_permutation(chosen.begin(), chosen.end()));
-  }
-  return false;
-}
 
 }  // namespace
 
@@ -114,7 +75,7 @@ TEST_CASE("check: two reads that see two concurrent writes in opposite orders ar
   // 3 sees 1 then 2; 4 sees 1 after 3 saw 2: 1 must be both before and after 2.
   const auto res = check_linearizable(register_model{}, b.h);
   CHECK(res.v == verdict::not_linearizable);
-  CHECK(res.v == (brute_force(register_model{}, b.h.operations()) ? verdict::linearizable : verdict::not_linearizable));
+  CHECK(res.v == (cohort_test::brute_force(register_model{}, b.h.operations()) ? verdict::linearizable : verdict::not_linearizable));
 }
 
 TEST_CASE("check: an indeterminate write may be observed later, or never", "[check]") {
@@ -324,7 +285,7 @@ TEST_CASE("check: agrees with brute force on random small histories", "[check]")
         }
       }
     }
-    const bool expect = brute_force(register_model{}, h.operations());
+    const bool expect = cohort_test::brute_force(register_model{}, h.operations());
     const auto got = check_linearizable(register_model{}, h);
     INFO("round " << round);
     REQUIRE(got.v == (expect ? verdict::linearizable : verdict::not_linearizable));
@@ -354,4 +315,43 @@ TEST_CASE("check: large key-value histories from real executions pass; one corru
       }
     }
   }
+}
+
+TEST_CASE("check: the counterexample names the deepest point: placed, blocked and concurrent operations", "[check]") {
+  builder b;
+  const auto w1 = b.call(1, rin::write(1));
+  b.ok(w1);
+  const auto r = b.call(2, rin::read());
+  const auto w2 = b.call(3, rin::write(2));
+  const auto r2 = b.call(4, rin::read());
+  b.read_ok(r, 0);  // 0 was overwritten before r began
+  b.ok(w2);
+  b.read_ok(r2, 5);  // never written
+  const auto res = check_linearizable(register_model{}, b.h);
+  REQUIRE(res.v == verdict::not_linearizable);
+  CHECK(res.cex.linearized == std::vector<std::size_t>{w1, w2});
+  CHECK(res.cex.blocked == r);
+  CHECK(res.cex.pending == std::vector<std::size_t>{r2});
+  CHECK(res.cex.text ==
+        "no legal order: after\n"
+        "  #0 client 1 write 1\n"
+        "  #2 client 3 write 2\n"
+        "this one cannot come next, yet it completed before anything later was invoked:\n"
+        "  #1 client 2 read -> 0\n"
+        "nor can any operation concurrent with it:\n"
+        "  #3 client 4 read -> 5\n");
+}
+
+TEST_CASE("check: the step budget is shared by all partitions", "[check]") {
+  auto h = cohort_test::make_kv_history(3, 2000, 10, 8, 0);
+  const auto full = check_linearizable(kv_model{}, h);
+  REQUIRE(full.linearizable());
+  REQUIRE(full.steps > 100);
+  check_options o;
+  o.step_budget = full.steps - 1;
+  const auto cut = check_linearizable(kv_model{}, h, o);
+  CHECK(cut.v == verdict::unknown);
+  CHECK(cut.steps <= o.step_budget);
+  o.step_budget = full.steps;
+  CHECK(check_linearizable(kv_model{}, h, o).linearizable());
 }

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cohort/check/linearizability.hpp"
 
@@ -74,18 +75,21 @@ struct register_model {
     return s;
   }
   [[nodiscard]] std::uint64_t hash(state s) const noexcept { return detail::mix(static_cast<std::uint64_t>(s)); }
-  /// Pruning (see pruning_model): reads change nothing; a failed
-  /// compare-and-set observes only "not the expected value", which values
-  /// cannot express, so it turns pruning off.
+  /// Pruning (see pruning_model): reads change nothing; a read observes its
+  /// value; a compare-and-set conditions on its expected value (whether it
+  /// completed or not), and a failed one observes only "not the expected
+  /// value", which values cannot express, so it turns pruning off.
   [[nodiscard]] std::optional<std::int64_t> effect(const input& in) const {
     return in.k == input::kind::read ? std::nullopt : std::optional<std::int64_t>(in.value);
   }
-  bool observe(const input& in, const output& out, std::vector<std::int64_t>& seen) const {
+  bool observe(const input& in, const output& out, bool known, std::vector<std::int64_t>& seen) const {
     switch (in.k) {
-      case input::kind::read: seen.push_back(out.value); return true;
+      case input::kind::read:
+        if (known) seen.push_back(out.value);
+        return true;
       case input::kind::write: return true;
       case input::kind::cas:
-        if (!out.ok) return false;
+        if (known && !out.ok) return false;
         seen.push_back(in.expected);
         return true;
     }
@@ -149,14 +153,17 @@ struct mutex_output {
   std::uint64_t token = 0;  ///< acquire: the fencing token granted
 };
 struct mutex_state {
-  std::uint64_t holder = 0;      ///< 0: free
-  std::uint64_t last_token = 0;  ///< the greatest token granted (a lower bound after an indeterminate acquire)
+  bool held = false;
+  std::uint64_t holder = 0;      ///< the client holding it, when held (else 0)
+  std::uint64_t last_token = 0;  ///< the greatest token granted (after an indeterminate grant: the least it can be)
   friend bool operator==(const mutex_state&, const mutex_state&) = default;
 };
 /// Safety of a lock with fencing: one holder at a time; tokens strictly
-/// increase in grant order; only the holder releases. An acquire whose
-/// outcome is unknown may have granted the lock with a token we do not know:
-/// the state then keeps the last known token as a lower bound.
+/// increase in grant order; only the holder releases; a refused acquire
+/// means someone held it, a refused release that the caller did not. An
+/// acquire whose outcome is unknown may have granted the lock with a token we
+/// do not know: the state then assumes the least possible one (see
+/// step_unknown).
 struct mutex_model {
   using state = mutex_state;
   using input = mutex_input;
@@ -165,20 +172,24 @@ struct mutex_model {
   [[nodiscard]] state init() const noexcept { return {}; }
   [[nodiscard]] std::optional<state> step(const state& s, const input& in, const output& out) const {
     if (in.acquire) {
-      if (!out.ok) return s.holder != 0 ? std::optional<state>(s) : std::nullopt;
-      if (s.holder != 0 || out.token <= s.last_token) return std::nullopt;
-      return state{in.client, out.token};
+      if (!out.ok) return s.held ? std::optional<state>(s) : std::nullopt;
+      if (s.held || out.token <= s.last_token) return std::nullopt;
+      return state{true, in.client, out.token};
     }
-    if (!out.ok) return s.holder != in.client ? std::optional<state>(s) : std::nullopt;
-    if (s.holder != in.client) return std::nullopt;
-    return state{0, s.last_token};
+    const bool mine = s.held && s.holder == in.client;
+    if (!out.ok) return mine ? std::nullopt : std::optional<state>(s);
+    if (!mine) return std::nullopt;
+    return state{false, 0, s.last_token};
   }
+  /// An acquire that may have been granted took some token greater than
+  /// last_token; the least one (last_token + 1) constrains later grants
+  /// least, so assuming it loses no legal order and admits no illegal one.
   [[nodiscard]] state step_unknown(const state& s, const input& in) const {
-    if (in.acquire) return s.holder == 0 ? state{in.client, s.last_token} : s;
-    return s.holder == in.client ? state{0, s.last_token} : s;
+    if (in.acquire) return s.held ? s : state{true, in.client, s.last_token + 1};
+    return s.held && s.holder == in.client ? state{false, 0, s.last_token} : s;
   }
   [[nodiscard]] std::uint64_t hash(const state& s) const noexcept {
-    return detail::mix(s.holder * 0x9e3779b97f4a7c15ULL ^ s.last_token);
+    return detail::mix((s.holder * 2 + (s.held ? 1 : 0)) * 0x9e3779b97f4a7c15ULL ^ s.last_token);
   }
   [[nodiscard]] std::string describe(const input& in, const output& out, bool known) const {
     std::string s = in.acquire ? "acquire" : "release";
