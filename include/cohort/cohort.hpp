@@ -8,5 +8,6 @@
 #include "cohort/check.hpp"
 #include "cohort/core.hpp"
 #include "cohort/partition.hpp"
+#include "cohort/paxos.hpp"
 #include "cohort/raft.hpp"
 #include "cohort/sim.hpp"

@@ -120,7 +120,8 @@ TEST_CASE("flexible: every valid (q1, q2) matches brute force and its quorums in
 }
 
 TEST_CASE("grid: rows for phase 1, a cover of the rows for phase 2", "[quorum]") {
-  for (auto [rows, cols] : {std::pair<std::size_t, std::size_t>{1, 3}, {2, 2}, {2, 3}, {3, 2}}) {
+  for (auto shape : {std::pair<std::size_t, std::size_t>{1, 3}, {2, 2}, {2, 3}, {3, 2}}) {
+    const std::size_t rows = shape.first, cols = shape.second;  // clang 14 cannot capture structured bindings
     const std::size_t n = rows * cols;
     auto c = grid_config::create(ids(n), rows);
     REQUIRE(c.has_value());
