@@ -20,7 +20,6 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -101,9 +100,9 @@ class network {
   /// Registers a node (detached until attach()). Errors: id 0, or already present.
   result<void> add_node(node_id id) {
     if (id == no_node) return make_error(errc::invalid_argument, "node id 0 is reserved");
-    if (index_.count(id.value()) != 0) return make_error(errc::duplicate_member, "node already in the network", id);
+    if (find(id)) return make_error(errc::duplicate_member, "node already in the network", id);
     const std::size_t n = ids_.size();
-    index_.emplace(id.value(), n);
+    index_.insert(std::upper_bound(index_.begin(), index_.end(), std::pair{id.value(), n}), std::pair{id.value(), n});
     ids_.push_back(id);
     handlers_.emplace_back();
     // Grow the n x n link tables to (n+1) x (n+1), keeping existing entries.
@@ -268,8 +267,9 @@ class network {
   };
 
   [[nodiscard]] std::optional<std::size_t> find(node_id id) const {
-    const auto it = index_.find(id.value());
-    if (it == index_.end()) return std::nullopt;
+    const auto it = std::lower_bound(index_.begin(), index_.end(), id.value(),
+                                     [](const auto& e, std::uint64_t v) { return e.first < v; });
+    if (it == index_.end() || it->first != id.value()) return std::nullopt;
     return it->second;
   }
   link& at(std::size_t a, std::size_t b) { return links_[a * ids_.size() + b]; }
@@ -358,7 +358,7 @@ class network {
   xoshiro256ss rng_;
   trace* trace_;
   link_options defaults_;
-  std::unordered_map<std::uint64_t, std::size_t> index_;
+  std::vector<std::pair<std::uint64_t, std::size_t>> index_;  // (id, position), sorted by id
   std::vector<node_id> ids_;
   std::vector<handler> handlers_;
   std::vector<link> links_;
