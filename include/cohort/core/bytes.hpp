@@ -92,13 +92,15 @@ class bytes {
   [[nodiscard]] std::string_view as_string_view() const noexcept {
     return {reinterpret_cast<const char*>(data_), size_};
   }
-  std::byte operator[](std::size_t i) const noexcept {
+  // The members with a precondition are not noexcept: a replaced assertion
+  // handler may throw (see assert.hpp).
+  std::byte operator[](std::size_t i) const {
     COHORT_ASSERT(i < size_, "bytes index out of range");
     return data_[i];
   }
 
   /// A view of [offset, offset + length) sharing this buffer; requires offset + length <= size().
-  [[nodiscard]] bytes slice(std::size_t offset, std::size_t length) const noexcept {
+  [[nodiscard]] bytes slice(std::size_t offset, std::size_t length) const {
     COHORT_ASSERT(offset <= size_ && length <= size_ - offset, "bytes::slice out of range");
     if (length == 0) return bytes{};
     bytes b(*this);
@@ -107,7 +109,7 @@ class bytes {
     return b;
   }
   /// A view of [offset, size()).
-  [[nodiscard]] bytes slice(std::size_t offset) const noexcept {
+  [[nodiscard]] bytes slice(std::size_t offset) const {
     COHORT_ASSERT(offset <= size_, "bytes::slice out of range");
     return slice(offset, size_ - offset);
   }
