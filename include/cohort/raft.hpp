@@ -7,5 +7,6 @@
 #include "cohort/raft/log.hpp"
 #include "cohort/raft/memory_storage.hpp"
 #include "cohort/raft/message.hpp"
+#include "cohort/raft/node.hpp"
 #include "cohort/raft/progress.hpp"
 #include "cohort/raft/raw_node.hpp"
