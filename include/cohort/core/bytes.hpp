@@ -14,7 +14,6 @@
 // The only allocations are in `copy_of` and `build` (one block each).
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstring>
 #include <new>
@@ -116,7 +115,7 @@ class bytes {
 
   /// How many `bytes` objects share this block (0 when empty); for tests and diagnostics.
   [[nodiscard]] std::size_t use_count() const noexcept {
-    return blk_ ? blk_->refs.load(std::memory_order_relaxed) : 0;
+    return blk_ ? __atomic_load_n(&blk_->refs, __ATOMIC_RELAXED) : 0;
   }
   /// Whether both view the same range of the same block (identity, not content).
   [[nodiscard]] bool shares_with(const bytes& o) const noexcept { return blk_ == o.blk_ && data_ == o.data_; }
@@ -128,15 +127,17 @@ class bytes {
 
  private:
   struct block {
-    std::atomic<std::size_t> refs{1};
+    // Atomic through the GCC/Clang builtins rather than std::atomic: <atomic>
+    // costs half a second of compile time in every file that includes cohort.
+    std::size_t refs = 1;
   };
   static_assert(alignof(block) <= alignof(std::max_align_t));
 
   void retain() const noexcept {
-    if (blk_) blk_->refs.fetch_add(1, std::memory_order_relaxed);
+    if (blk_) __atomic_fetch_add(&blk_->refs, 1, __ATOMIC_RELAXED);
   }
   void release() noexcept {
-    if (blk_ && blk_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    if (blk_ && __atomic_fetch_sub(&blk_->refs, 1, __ATOMIC_ACQ_REL) == 1) {
       blk_->~block();
       ::operator delete(static_cast<void*>(blk_));
     }

@@ -169,9 +169,11 @@ concept snapshot_log_storage = log_storage<S> && requires(S& s, const S& cs, con
 // ---------------------------------------------------------------------------
 // state_machine
 //
-// `m.apply(e)` applies one committed entry. The core (or node driver) calls it
-// exactly once per committed entry of kind normal, in index order, never
-// concurrently. It must be deterministic: the same entries in the same order
+// `m.apply(e)` applies one committed entry. The node driver calls it once per
+// committed entry that carries a command (kind normal, non-empty data: a new
+// leader's empty entry and membership entries are not passed), in index
+// order, never concurrently; after a restart it replays from the log's start
+// unless the state machine was restored from a snapshot. It must be deterministic: the same entries in the same order
 // give the same state on every replica. The returned value, if any, is handed
 // to whoever proposed the entry (e.g. a lock service's grant). It must not
 // throw for any payload: a malformed command is the state machine's to reject

@@ -16,7 +16,7 @@
 //   event                      "<kind> node=1 peer=2 term=3 index=4 value=5 <detail>"
 #pragma once
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <cstdint>
 #include <string_view>
@@ -37,7 +37,7 @@ namespace detail {
 struct plain_formatter {
   constexpr auto parse(fmt::format_parse_context& ctx) {
     auto it = ctx.begin();
-    if (it != ctx.end() && *it != '}') throw fmt::format_error("cohort: this type takes no format spec");
+    if (it != ctx.end() && *it != '}') ctx.on_error("cohort: this type takes no format spec");
     return it;
   }
 };

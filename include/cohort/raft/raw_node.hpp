@@ -256,6 +256,9 @@ class raw_node {
   [[nodiscard]] const node_stats& stats() const noexcept { return stats_; }
   [[nodiscard]] const quorum::majority_config& voters() const noexcept { return voters_; }
   [[nodiscard]] const config& settings() const noexcept { return cfg_; }
+  /// The observer policy, so a driver can report its own events (storage
+  /// written and durable, entries applied) through the same sink.
+  [[nodiscard]] Observer& observer() noexcept { return obs_; }
   /// A follower's progress as the leader sees it (nullptr if not leader or unknown).
   [[nodiscard]] const progress* progress_of(node_id id) const {
     if (role_ != role::leader) return nullptr;
