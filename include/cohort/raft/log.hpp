@@ -54,14 +54,18 @@ class raft_log {
     }
     return storage_->term_at(i);
   }
-  /// term_at(i), or term 0 where there is no such entry.
-  [[nodiscard]] term term_or_zero(log_index i) const {
-    auto t = term_at(i);
-    return t ? *t : term{};
+  /// The term of entry i if the log has it (no error built: for hot paths).
+  [[nodiscard]] std::optional<term> term_if(log_index i) const {
+    if (i > last_index() || i + 1 < first_index()) return std::nullopt;
+    if (!unstable_.empty() && i >= unstable_offset_) return unstable_[static_cast<std::size_t>(i - unstable_offset_)].term;
+    auto t = storage_->term_at(i);
+    return t ? std::optional<term>(*t) : std::nullopt;
   }
+  /// term_at(i), or term 0 where there is no such entry.
+  [[nodiscard]] term term_or_zero(log_index i) const { return term_if(i).value_or(term{}); }
   [[nodiscard]] term last_term() const { return term_or_zero(last_index()); }
   [[nodiscard]] bool match_term(log_index i, term t) const {
-    auto r = term_at(i);
+    const auto r = term_if(i);
     return r && *r == t;
   }
   /// Whether a log ending at (index, t) is at least as up to date as this one (§5.4.1).
@@ -136,6 +140,7 @@ class raft_log {
     if (hi > last_index() + 1) return make_error(errc::unavailable, "index past the end of the log");
     std::size_t total = 0;
     const std::size_t start = out.size();
+    out.reserve(start + static_cast<std::size_t>(hi - lo));  // at most; the byte limit may stop earlier
     if (lo < unstable_offset_) {
       const log_index stable_hi = std::min(hi, unstable_offset_);
       if (auto r = storage_->entries(lo, stable_hi, max_bytes, out); !r) return r;

@@ -42,6 +42,7 @@ class memory_storage {
     if (lo < first_index()) return make_error(errc::compacted, "entry is compacted");
     if (hi > last_index() + 1) return make_error(errc::unavailable, "index past the end of the log");
     std::size_t total = 0;
+    out.reserve(out.size() + static_cast<std::size_t>(hi - lo));
     auto it = entries_.begin() + static_cast<std::ptrdiff_t>(lo - first_index());
     const auto end = entries_.begin() + static_cast<std::ptrdiff_t>(hi - first_index());
     for (; it != end; ++it) {

@@ -14,7 +14,7 @@
 //   vote_response /   -                                -        -       reject = not granted
 //     pre_vote_response
 //   propose           -                                yes (forwarded proposals)
-//   snapshot          (issue 6) snapshot's index/term in `snap`
+//   snapshot          (issue 6) the snapshot in `snap`
 //   timeout_now       (issue 6) leadership transfer
 //
 // `term` is the sender's term, except in pre_vote (the term the sender would
@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -79,7 +80,9 @@ struct message {
   bool reject = false;
   log_index hint_index{};      ///< append_response rejection: retry from here
   cohort::term hint_term{};    ///< ... the follower's term at hint_index
-  cohort::snapshot snap{};     ///< snapshot messages (issue 6)
+  /// Snapshot messages only (issue 6); shared and immutable, so that the
+  /// common messages stay small (about 100 bytes) and cheap to move.
+  std::shared_ptr<const cohort::snapshot> snap{};
 
   friend bool operator==(const message&, const message&) = default;
 };

@@ -98,11 +98,13 @@ struct node_stats {
 };
 
 /// One batch of outputs (see the header comment for what to do with it).
+/// `entries` views the node's own log: persist them before the next call
+/// into the node (which may move them).
 struct ready {
   std::uint64_t number = 0;
   bool has_hard_state = false;
   hard_state hs{};
-  std::vector<log_entry> entries;
+  std::span<const log_entry> entries;
   std::vector<message> messages;
   std::vector<message> after_persist;
   std::vector<log_entry> committed;
@@ -216,14 +218,13 @@ class raw_node {
     }
     ready& r = ready_;
     r.number = ++batch_no_;
-    r.entries.clear();
     r.committed.clear();
     r.messages.swap(msgs_);
     msgs_.clear();
     r.after_persist.swap(after_);
     after_.clear();
     const auto es = log_.take_unpersisted();
-    r.entries.assign(es.begin(), es.end());
+    r.entries = es;
     r.has_hard_state = hs_changed();
     r.hs = current_hs();
     if (r.has_hard_state) handed_hs_ = r.hs;

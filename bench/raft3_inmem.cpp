@@ -1,0 +1,394 @@
+// bench/raft3_inmem.cpp - the "raft3-inmem" workload (shared WORKLOADS.md and
+// the step list at the top of peers/etcd-raft/main.go) over cohort's raw_node.
+//
+//   cohort_bench_raft3_inmem [--entries N] [--payload P] [--batch B]
+//                            [--mode single|msgprop] [--floor]
+//
+// Three voters in one thread joined by a FIFO queue; each memory_storage starts
+// after a snapshot at index 1, term 1, voters {1,2,3}. Node 1 campaigns and the
+// rounds run until quiet (untimed). Payloads are slices of one prebuilt slab
+// (cohort::bytes), shared by every node's log: never copied. The timed loop:
+// (a) propose up to B entries to node 1, (b) for nodes 1,2,3: persist, queue
+// messages, apply committed entries, acknowledge, (c) deliver the queue in FIFO
+// order. A loop with nothing to do is a stall and fails the run.
+//
+// --floor runs the same loop with no protocol: each node's in-memory log keeps
+// a reference to every payload (a growing vector, as storage does) and applies
+// it with the same checksum; that is the cost the workload cannot avoid.
+//
+// Allocations in the timed region are counted by replacing global operator
+// new/delete in this binary.
+#include <cohort/raft.hpp>
+#include <cohort/raft/memory_storage.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cinttypes>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// ---- allocation counting ----------------------------------------------------
+
+namespace {
+std::uint64_t g_allocs = 0;
+std::uint64_t g_alloc_bytes = 0;
+
+void* counted_alloc(std::size_t n) {
+  ++g_allocs;
+  g_alloc_bytes += n;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void* counted_aligned(std::size_t n, std::size_t al) {
+  ++g_allocs;
+  g_alloc_bytes += n;
+  const std::size_t rounded = (n + al - 1) / al * al;
+  if (void* p = std::aligned_alloc(al, rounded == 0 ? al : rounded)) return p;
+  throw std::bad_alloc();
+}
+}  // namespace
+
+void* operator new(std::size_t n) { return counted_alloc(n); }
+void* operator new[](std::size_t n) { return counted_alloc(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  try { return counted_alloc(n); } catch (...) { return nullptr; }
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  try { return counted_alloc(n); } catch (...) { return nullptr; }
+}
+void* operator new(std::size_t n, std::align_val_t a) { return counted_aligned(n, static_cast<std::size_t>(a)); }
+void* operator new[](std::size_t n, std::align_val_t a) { return counted_aligned(n, static_cast<std::size_t>(a)); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+namespace {
+
+using cohort::bytes;
+using cohort::log_entry;
+using cohort::log_index;
+using cohort::node_id;
+namespace raft = cohort::raft;
+using node_t = raft::raw_node<raft::memory_storage>;
+
+constexpr std::uint64_t fnv_offset = 14695981039346656037ULL;
+constexpr std::uint64_t fnv_prime = 1099511628211ULL;
+constexpr int node_count = 3;
+
+[[noreturn]] void fail(const std::string& why) {
+  std::fprintf(stderr, "cohort_bench_raft3_inmem: FAILED: %s\n", why.c_str());
+  std::exit(1);
+}
+
+struct options {
+  std::uint64_t entries = 1'000'000;
+  std::size_t payload = 128;
+  std::size_t batch = 64;
+  std::string mode = "single";
+  bool floor = false;
+};
+
+options parse(int argc, char** argv) {
+  options o;
+  auto number = [&](int& i) -> std::uint64_t {
+    if (i + 1 >= argc) fail(std::string("missing value after ") + argv[i]);
+    char* end = nullptr;
+    const auto v = std::strtoull(argv[++i], &end, 10);
+    if (end == argv[i] || *end != '\0') fail(std::string("not a number: ") + argv[i]);
+    return v;
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--entries") o.entries = number(i);
+    else if (a == "--payload") o.payload = number(i);
+    else if (a == "--batch") o.batch = number(i);
+    else if (a == "--floor") o.floor = true;
+    else if (a == "--mode" && i + 1 < argc) o.mode = argv[++i];
+    else {
+      std::fprintf(stderr, "usage: %s [--entries N] [--payload P>=8] [--batch B>=1] [--mode single|msgprop] [--floor]\n", argv[0]);
+      std::exit(2);
+    }
+  }
+  if (o.entries == 0 || o.payload < 8 || o.batch < 1 || (o.mode != "single" && o.mode != "msgprop")) {
+    std::fprintf(stderr, "need --entries >= 1, --payload >= 8, --batch >= 1, --mode single|msgprop\n");
+    std::exit(2);
+  }
+  return o;
+}
+
+/// One slab of N*P bytes (step 3), and one shared slice per payload.
+std::vector<bytes> build_payloads(const options& o) {
+  const bytes slab = bytes::build(o.entries * o.payload, [&](std::span<std::byte> out) {
+    for (std::uint64_t s = 0; s < o.entries; ++s) {
+      std::byte* p = out.data() + s * o.payload;
+      for (int k = 0; k < 8; ++k) p[k] = static_cast<std::byte>(s >> (8 * k));
+      for (std::size_t i = 8; i < o.payload; ++i) p[i] = static_cast<std::byte>(s + i);
+    }
+  });
+  std::vector<bytes> out;
+  out.reserve(o.entries);
+  for (std::uint64_t s = 0; s < o.entries; ++s) out.push_back(slab.slice(s * o.payload, o.payload));
+  return out;
+}
+
+/// The apply rule of step 5, per node.
+struct applier {
+  std::uint64_t applied = 0;
+  std::uint64_t bytes_applied = 0;
+  std::uint64_t h = fnv_offset;
+  std::string order_fail;
+
+  void apply(const bytes& data, log_index index) {
+    if (data.empty()) return;
+    if (data.size() < 8) {
+      if (order_fail.empty()) order_fail = "entry with a payload shorter than 8 bytes";
+      return;
+    }
+    std::uint64_t s = 0;
+    std::memcpy(&s, data.data(), 8);  // little-endian host (x86-64, aarch64)
+    if (s != applied && order_fail.empty())
+      order_fail = "entry " + std::to_string(index.value()) + " carries seq " + std::to_string(s) + ", want " +
+                   std::to_string(applied);
+    bytes_applied += data.size();
+    h = (h ^ s) * fnv_prime;
+    h = (h ^ index.value()) * fnv_prime;
+    ++applied;
+  }
+};
+
+cohort::snapshot bootstrap_snapshot() {
+  cohort::snapshot sn;
+  sn.meta.index = log_index{1};
+  sn.meta.term = cohort::term{1};
+  sn.meta.config.voters = {node_id{1}, node_id{2}, node_id{3}};
+  return sn;
+}
+
+class cluster {
+ public:
+  cluster() {
+    nodes_.reserve(node_count);
+    for (std::uint64_t i = 1; i <= node_count; ++i) {
+      raft::config c;
+      c.id = node_id{i};
+      c.election_ticks = 10;
+      c.heartbeat_ticks = 1;
+      c.msg_bytes_max = std::size_t{1} << 20;
+      c.inflight_msgs_max = 256;
+      c.check_quorum = true;
+      c.pre_vote = true;
+      storages_[i - 1] = std::make_unique<raft::memory_storage>(bootstrap_snapshot());
+      auto r = node_t::create(c, *storages_[i - 1], cohort::xoshiro256ss(i));
+      if (!r) fail("create node " + std::to_string(i) + ": " + r.error().message);
+      nodes_.push_back(std::move(r).value());
+      appliers_[i - 1] = applier{};
+    }
+    queue_.reserve(1024);
+    spare_.reserve(1024);
+  }
+
+  node_t& node(int i) { return nodes_[static_cast<std::size_t>(i)]; }
+  const applier& app(int i) const { return appliers_[static_cast<std::size_t>(i)]; }
+  const raft::memory_storage& storage(int i) const { return *storages_[static_cast<std::size_t>(i)]; }
+
+  /// Steps (b) and (c); whether anything happened.
+  bool round() {
+    bool active = false;
+    for (int i = 0; i < node_count; ++i) active |= process(i);
+    if (!queue_.empty()) active = true;
+    deliver();
+    return active;
+  }
+
+  void elect() {
+    if (auto r = node(0).campaign(); !r) fail("campaign: " + r.error().message);
+    for (int k = 0; k < 1000; ++k) {
+      if (round()) continue;
+      if (node(0).role() != raft::role::leader) fail("node 1 is not the leader after the election settled");
+      for (int i = 0; i < node_count; ++i)
+        if (node(i).leader() != node_id{1}) fail("node " + std::to_string(i + 1) + " does not see leader 1");
+      return;
+    }
+    fail("election did not settle within 1000 rounds");
+  }
+
+  bool done(std::uint64_t n) const {
+    for (const auto& a : appliers_)
+      if (a.applied < n) return false;
+    return true;
+  }
+  void check_order() const {
+    for (int i = 0; i < node_count; ++i)
+      if (!appliers_[i].order_fail.empty()) fail("node " + std::to_string(i + 1) + ": " + appliers_[i].order_fail);
+  }
+
+ private:
+  bool process(int i) {
+    node_t& nd = node(i);
+    if (!nd.has_ready()) return false;
+    raft::ready& r = nd.take_ready();
+    raft::memory_storage& st = *storages_[static_cast<std::size_t>(i)];
+    if (!r.entries.empty())
+      if (auto a = st.append(r.entries); !a) fail("append: " + a.error().message);
+    if (r.has_hard_state)
+      if (auto h = st.save_hard_state(r.hs); !h) fail("save hard state: " + h.error().message);
+    for (auto& m : r.messages) queue_.push_back(std::move(m));
+    for (auto& m : r.after_persist) queue_.push_back(std::move(m));
+    applier& a = appliers_[static_cast<std::size_t>(i)];
+    for (const log_entry& e : r.committed)
+      if (e.kind == cohort::entry_kind::normal) a.apply(e.data, e.index);
+    nd.acknowledge(r.number);
+    return true;
+  }
+  void deliver() {
+    spare_.swap(queue_);  // messages produced while stepping leave in the next round
+    for (auto& m : spare_) {
+      const auto to = m.to.value();
+      if (to < 1 || to > node_count) fail("message to unknown node " + std::to_string(to));
+      if (auto r = node(static_cast<int>(to - 1)).step(std::move(m)); !r)
+        fail("node " + std::to_string(to) + ": step: " + r.error().message);
+    }
+    spare_.clear();
+  }
+
+  std::array<std::unique_ptr<raft::memory_storage>, node_count> storages_;
+  std::vector<node_t> nodes_;
+  std::array<applier, node_count> appliers_;
+  std::vector<raft::message> queue_;
+  std::vector<raft::message> spare_;
+};
+
+struct outcome {
+  double seconds = 0;
+  std::uint64_t allocs = 0;
+  std::uint64_t alloc_bytes = 0;
+  std::uint64_t checksum = 0;
+};
+
+/// Debug check (once): the payload a follower applies is the very buffer
+/// proposed, not a copy (pointer identity and a shared reference count).
+void check_shared(const cluster& c, const std::vector<bytes>& payloads) {
+#ifndef NDEBUG
+  // Called once node 3 holds the first payload (index 3) in its storage.
+  std::vector<log_entry> got;
+  const auto r = c.storage(2).entries(log_index{3}, log_index{4}, SIZE_MAX, got);
+  COHORT_ASSERT(r.has_value() && got.size() == 1, "node 3 stores index 3");
+  COHORT_ASSERT(got[0].data.shares_with(payloads[0]), "node 3 shares the proposed buffer");
+  COHORT_ASSERT(payloads[0].use_count() > 2, "payload referenced by the proposer and the logs");
+#else
+  (void)c;
+  (void)payloads;
+#endif
+}
+
+outcome run_raft(const options& o) {
+  cluster c;
+  c.elect();
+  const std::vector<bytes> payloads = build_payloads(o);
+  node_t& leader = c.node(0);
+  std::vector<bytes> batch;
+  batch.reserve(o.batch);
+
+  const std::uint64_t allocs0 = g_allocs, bytes0 = g_alloc_bytes;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::uint64_t proposed = 0;
+  bool sharing_checked = false;
+  while (!c.done(o.entries)) {
+    bool proposed_now = false;
+    if (o.mode == "msgprop") {
+      batch.clear();
+      for (std::size_t k = 0; k < o.batch && proposed < o.entries; ++k) batch.push_back(payloads[proposed++]);
+      if (!batch.empty()) {
+        if (auto r = leader.propose(std::span<const bytes>(batch)); !r)
+          fail("propose: " + r.error().message);
+        proposed_now = true;
+      }
+    } else {
+      for (std::size_t k = 0; k < o.batch && proposed < o.entries; ++k) {
+        if (auto r = leader.propose(payloads[proposed]); !r) fail("propose: " + r.error().message);
+        ++proposed;
+        proposed_now = true;
+      }
+    }
+    const bool active = c.round();
+    c.check_order();
+    if (!sharing_checked && c.storage(2).last_index() >= log_index{3}) {
+      check_shared(c, payloads);
+      sharing_checked = true;
+    }
+    if (!active && !proposed_now && !c.done(o.entries))
+      fail("stalled: proposed " + std::to_string(proposed) + ", applied " + std::to_string(c.app(0).applied) + "/" +
+           std::to_string(c.app(1).applied) + "/" + std::to_string(c.app(2).applied));
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  outcome out{std::chrono::duration<double>(t1 - t0).count(), g_allocs - allocs0, g_alloc_bytes - bytes0, 0};
+
+  const std::uint64_t want = o.entries * o.payload;
+  for (int i = 0; i < node_count; ++i) {
+    const applier& a = c.app(i);
+    if (a.applied != o.entries || a.bytes_applied != want)
+      fail("node " + std::to_string(i + 1) + " applied " + std::to_string(a.applied) + " entries / " +
+           std::to_string(a.bytes_applied) + " bytes");
+    if (a.h != c.app(0).h) fail("checksums differ between nodes");
+  }
+  if (leader.role() != raft::role::leader) fail("node 1 lost leadership during the run");
+  out.checksum = c.app(0).h;
+  return out;
+}
+
+/// The floor: no protocol. Each node's log keeps a reference to each payload
+/// (growing like memory_storage's vector) and applies it with the checksum.
+outcome run_floor(const options& o) {
+  const std::vector<bytes> payloads = build_payloads(o);
+  std::array<std::vector<log_entry>, node_count> logs;
+  std::array<applier, node_count> apps;
+  const std::uint64_t allocs0 = g_allocs, bytes0 = g_alloc_bytes;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::uint64_t proposed = 0;
+  while (proposed < o.entries) {
+    const std::uint64_t lo = proposed;
+    const std::uint64_t hi = std::min<std::uint64_t>(o.entries, lo + o.batch);
+    for (int i = 0; i < node_count; ++i) {
+      auto& log = logs[static_cast<std::size_t>(i)];
+      for (std::uint64_t s = lo; s < hi; ++s)
+        log.push_back(log_entry{log_index{s + 3}, cohort::term{2}, cohort::entry_kind::normal, payloads[s]});
+      for (std::size_t k = log.size() - (hi - lo); k < log.size(); ++k)
+        apps[static_cast<std::size_t>(i)].apply(log[k].data, log[k].index);
+    }
+    proposed = hi;
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  outcome out{std::chrono::duration<double>(t1 - t0).count(), g_allocs - allocs0, g_alloc_bytes - bytes0, apps[0].h};
+  for (const auto& a : apps)
+    if (a.applied != o.entries || a.h != apps[0].h || !a.order_fail.empty()) fail("floor: apply mismatch");
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const options o = parse(argc, argv);
+  const outcome r = o.floor ? run_floor(o) : run_raft(o);
+  const double n = static_cast<double>(o.entries);
+  std::printf(
+      "{\"impl\":\"%s\",\"version\":\"0.1.0\",\"nodes\":3,\"entries\":%" PRIu64
+      ",\"payload\":%zu,\"batch\":%zu,\"mode\":\"%s\",\"seconds\":%.6f,\"entries_per_sec\":%.0f,"
+      "\"allocs_per_entry\":%.4f,\"bytes_alloc_per_entry\":%.1f,\"checksum\":\"%016" PRIx64
+      "\",\"payload_sharing\":\"shared\"}\n",
+      o.floor ? "cohort-floor" : "cohort", o.entries, o.payload, o.batch, o.mode.c_str(), r.seconds, n / r.seconds,
+      static_cast<double>(r.allocs) / n, static_cast<double>(r.alloc_bytes) / n, r.checksum);
+  return 0;
+}
