@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common.hpp"
+
 namespace cp = cohort::partition;
 using cohort::node_id;
 
@@ -61,18 +63,8 @@ std::vector<node_id> dumb_table(const std::vector<cp::member>& ms, std::uint64_t
   }
 }
 
-std::vector<std::string> make_keys(std::size_t n) {
-  std::vector<std::string> keys;
-  for (std::size_t i = 0; i < n; ++i) keys.push_back("k" + std::to_string(i));
-  return keys;
-}
-
-template <class P>
-std::vector<node_id> assign(const P& p, const std::vector<std::string>& keys) {
-  std::vector<node_id> out;
-  for (const auto& k : keys) out.push_back(p.lookup(cp::as_key(k)).value());
-  return out;
-}
+std::vector<std::string> make_keys(std::size_t n) { return partition_test::make_keys(n, "k"); }
+using partition_test::assign;
 
 }  // namespace
 

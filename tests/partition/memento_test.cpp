@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "common.hpp"
+
 namespace cp = cohort::partition;
 using cohort::node_id;
 
@@ -26,18 +28,8 @@ namespace {
 
 cp::member mk(std::uint64_t id) { return cp::member{node_id(id), "m-" + std::to_string(id), 1.0, "", ""}; }
 
-std::vector<std::string> make_keys(std::size_t n) {
-  std::vector<std::string> keys;
-  for (std::size_t i = 0; i < n; ++i) keys.push_back("memento-" + std::to_string(i));
-  return keys;
-}
-
-template <class P>
-std::vector<node_id> assign(const P& p, const std::vector<std::string>& keys) {
-  std::vector<node_id> out;
-  for (const auto& k : keys) out.push_back(p.lookup(cp::as_key(k)).value());
-  return out;
-}
+std::vector<std::string> make_keys(std::size_t n) { return partition_test::make_keys(n, "memento-"); }
+using partition_test::assign;
 
 // Jump consistent hash as printed in Lamping and Veach's paper (figure 1).
 std::int32_t paper_jump(std::uint64_t key, std::int32_t num_buckets) {

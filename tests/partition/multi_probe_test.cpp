@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common.hpp"
+
 namespace cp = cohort::partition;
 using cohort::node_id;
 
@@ -18,18 +20,8 @@ namespace {
 
 cp::member mk(std::uint64_t id) { return cp::member{node_id(id), "server-" + std::to_string(id), 1.0, "", ""}; }
 
-std::vector<std::string> make_keys(std::size_t n) {
-  std::vector<std::string> keys;
-  for (std::size_t i = 0; i < n; ++i) keys.push_back("mp" + std::to_string(i));
-  return keys;
-}
-
-template <class P>
-std::vector<node_id> assign(const P& p, const std::vector<std::string>& keys) {
-  std::vector<node_id> out;
-  for (const auto& k : keys) out.push_back(p.lookup(cp::as_key(k)).value());
-  return out;
-}
+std::vector<std::string> make_keys(std::size_t n) { return partition_test::make_keys(n, "mp"); }
+using partition_test::assign;
 
 // The dumb version: for every probe, every member's clockwise distance.
 node_id dumb_lookup(const std::vector<cp::member>& ms, const std::string& key, std::size_t probes) {
