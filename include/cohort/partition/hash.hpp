@@ -13,6 +13,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -120,34 +121,41 @@ inline std::array<std::uint8_t, 16> md5(bytes_view data) noexcept {
       0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
       0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391};
   std::uint32_t a0 = 0x67452301, b0 = 0xefcdab89, c0 = 0x98badcfe, d0 = 0x10325476;
+  // One 64-byte block: four rounds of 16 steps, each round with its own
+  // function and message order (written out so the compiler unrolls them).
   auto block = [&](const std::byte* m) {
     std::uint32_t w[16];
-    for (int i = 0; i < 16; ++i) w[i] = detail::read32(m + 4 * i);
+    std::memcpy(w, m, 64);
+    if constexpr (std::endian::native == std::endian::big)
+      for (auto& x : w) x = detail::read32(reinterpret_cast<const std::byte*>(&x));
     std::uint32_t a = a0, b = b0, c = c0, d = d0;
-    for (int i = 0; i < 64; ++i) {
-      std::uint32_t f;
-      int g;
-      if (i < 16) f = (b & c) | (~b & d), g = i;
-      else if (i < 32) f = (d & b) | (~d & c), g = (5 * i + 1) % 16;
-      else if (i < 48) f = b ^ c ^ d, g = (3 * i + 5) % 16;
-      else f = c ^ (b | ~d), g = (7 * i) % 16;
+    auto step = [&](std::uint32_t f, int i, int g) {
       const std::uint32_t t = d;
       d = c;
       c = b;
       b = b + detail::rotl32(a + f + k[i] + w[g], shift[i]);
       a = t;
-    }
+    };
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i) step((b & c) | (~b & d), i, i);
+#pragma GCC unroll 16
+    for (int i = 16; i < 32; ++i) step((d & b) | (~d & c), i, (5 * i + 1) & 15);
+#pragma GCC unroll 16
+    for (int i = 32; i < 48; ++i) step(b ^ c ^ d, i, (3 * i + 5) & 15);
+#pragma GCC unroll 16
+    for (int i = 48; i < 64; ++i) step(c ^ (b | ~d), i, (7 * i) & 15);
     a0 += a, b0 += b, c0 += c, d0 += d;
   };
   const std::size_t n = data.size();
   std::size_t i = 0;
   for (; i + 64 <= n; i += 64) block(data.data() + i);
   // Padding: a 1 bit, zeros to 56 mod 64, then the bit length little-endian.
-  std::byte tail[128] = {};
+  std::byte tail[128];
   const std::size_t rest = n - i;
+  const std::size_t tail_len = rest < 56 ? 64 : 128;
   if (rest != 0) std::memcpy(tail, data.data() + i, rest);
   tail[rest] = std::byte{0x80};
-  const std::size_t tail_len = rest < 56 ? 64 : 128;
+  std::memset(tail + rest + 1, 0, tail_len - rest - 1);
   const std::uint64_t bits = static_cast<std::uint64_t>(n) * 8;
   for (int b = 0; b < 8; ++b) tail[tail_len - 8 + static_cast<std::size_t>(b)] = static_cast<std::byte>(bits >> (8 * b));
   block(tail);
