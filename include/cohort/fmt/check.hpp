@@ -7,7 +7,7 @@
 //                  counterexample text on the following lines
 #pragma once
 
-#include <fmt/core.h>
+#include <fmt/format.h>
 
 #include "cohort/check/history.hpp"
 #include "cohort/check/linearizability.hpp"

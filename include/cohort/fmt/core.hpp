@@ -16,7 +16,7 @@
 //   event                      "<kind> node=1 peer=2 term=3 index=4 value=5 <detail>"
 #pragma once
 
-#include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <cstdint>
 #include <string_view>

@@ -2,7 +2,7 @@
 // Stable text, used by the scenario scripts in tests/testdata/raft/.
 #pragma once
 
-#include <fmt/core.h>
+#include <fmt/format.h>
 
 #include "cohort/fmt/core.hpp"
 #include "cohort/raft/message.hpp"

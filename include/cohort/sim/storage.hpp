@@ -22,7 +22,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <deque>
 #include <span>
 #include <string>
 #include <utility>
@@ -382,11 +381,12 @@ class storage {
   }
   // Makes records [durable_count_, upto) durable and ticket t complete.
   void complete(std::uint64_t t, std::uint64_t upto) {
-    while (durable_count_ < upto && !pending_.empty()) {
-      detail::apply(durable_, pending_.front());
-      pending_.pop_front();
+    std::size_t done = 0;
+    while (durable_count_ < upto && done < pending_.size()) {
+      detail::apply(durable_, pending_[done++]);
       ++durable_count_;
     }
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(done));
     durable_ticket_ = std::max(durable_ticket_, t);
     if (trace_ != nullptr && sched_ != nullptr) trace_->add(sched_->now(), trace_kind::sync, owner_, no_node, 0, t);
   }
@@ -398,7 +398,7 @@ class storage {
   node_id owner_;
   log_image live_;
   log_image durable_;
-  std::deque<detail::record> pending_;    // written, not yet durable, in order
+  std::vector<detail::record> pending_;   // written, not yet durable, in order
   std::vector<detail::record> surviving_; // between crash() and recover()
   std::uint64_t written_ = 0;             // records written since the last restart
   std::uint64_t durable_count_ = 0;       // of those, durable
