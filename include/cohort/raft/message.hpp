@@ -63,11 +63,6 @@ constexpr std::string_view name_of(message_type t) noexcept {
   return "unknown";
 }
 
-constexpr bool is_response(message_type t) noexcept {
-  return t == message_type::append_response || t == message_type::heartbeat_response ||
-         t == message_type::vote_response || t == message_type::pre_vote_response;
-}
-
 struct message {
   message_type type = message_type::heartbeat;
   node_id from{};

@@ -262,10 +262,7 @@ class raw_node {
   [[nodiscard]] Observer& observer() noexcept { return obs_; }
   /// A follower's progress as the leader sees it (nullptr if not leader or unknown).
   [[nodiscard]] const progress* progress_of(node_id id) const {
-    if (role_ != role::leader) return nullptr;
-    for (const auto& p : peers_)
-      if (p.id == id) return &p;
-    return nullptr;
+    return role_ == role::leader ? find_progress(id) : nullptr;
   }
 
   static constexpr std::size_t apply_bytes_max = std::size_t{64} << 20;

@@ -44,12 +44,6 @@ inline double hrw_score(std::uint64_t pair_hash, double weight) noexcept {
   return -weight / std::log(to_open_unit(pair_hash));
 }
 
-/// The hash of a (key, member) pair from their separate 64-bit hashes.
-template <class Mix>
-constexpr std::uint64_t pair_hash(std::uint64_t key_hash, std::uint64_t member_hash, Mix mix) noexcept {
-  return mix(key_hash ^ member_hash);
-}
-
 /// The bytes of a member name.
 inline bytes_view name_bytes(const std::string& s) noexcept {
   return std::as_bytes(std::span(s.data(), s.size()));
