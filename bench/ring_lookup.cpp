@@ -420,7 +420,8 @@ void run_all(const options& o, const keyset& keys) {
   if (want("hash")) run_hash_only(keys, r);
   for (std::uint32_t s : o.servers) {
     // O(servers) per lookup, or a map of every key: fewer keys keep the run short.
-    const std::size_t linear = s >= 1000 ? keys.n / 10 : keys.n, held = std::min<std::size_t>(keys.n, 1'000'000);
+    const std::size_t linear = s <= 10 ? keys.n : std::min<std::size_t>(keys.n, 1'000'000);
+    const std::size_t held = std::min<std::size_t>(keys.n, 1'000'000);
     if (want("ketama")) run_partitioner("ketama_weighted", cp::ketama_ring{}, s, keys, keys.n, false, r);
     if (want("ketama")) run_partitioner("ketama_weighted", cp::ketama_ring{}, s, keys, keys.n, true, r);
 #ifdef COHORT_HAVE_LIBMEMCACHED
@@ -439,7 +440,7 @@ void run_all(const options& o, const keyset& keys) {
     if (want("memento")) run_partitioner("memento", cp::memento<>{}, s, keys, keys.n, false, r);
     if (want("memento")) run_memento_removed(s, keys, keys.n, r);
     if (want("rendezvous")) run_partitioner("rendezvous", cp::rendezvous<>{}, s, keys, linear, false, r);
-    if (want("rendezvous")) run_partitioner("rendezvous", cp::rendezvous<>{}, s, keys, linear, true, r);
+    if (want("rendezvous")) run_partitioner("rendezvous", cp::rendezvous<>{}, s, keys, linear / (s >= 1000 ? 5 : 1), true, r);
     if (want("bounded_load")) run_bounded_load(s, keys, held, r);
   }
 }
