@@ -259,10 +259,12 @@ run_result run_seed(std::uint64_t seed, bool async, const std::string& test_name
 
 }  // namespace
 
-TEST_CASE("raft sim: safety and liveness over swarm seeds, synchronous storage", "[raft][sim][swarm]") {
+// Runs the seeds (COHORT_SEED/COHORT_SEEDS may override them) and requires
+// every run to pass; at least one write must have been acknowledged overall.
+static void run_seeds(const std::vector<std::uint64_t>& seeds, bool async, const std::string& test_name) {
   std::size_t acked = 0;
-  for (std::uint64_t seed : cohort_test::seeds(1, 120)) {
-    const auto r = run_seed(seed, false, "raft sim: safety and liveness over swarm seeds, synchronous storage");
+  for (std::uint64_t seed : seeds) {
+    const auto r = run_seed(seed, async, test_name);
     INFO(r.report.summary());
     REQUIRE(r.report.ok);
     acked += r.acknowledged_writes;
@@ -270,15 +272,12 @@ TEST_CASE("raft sim: safety and liveness over swarm seeds, synchronous storage",
   CHECK(acked > 0);
 }
 
+TEST_CASE("raft sim: safety and liveness over swarm seeds, synchronous storage", "[raft][sim][swarm]") {
+  run_seeds(cohort_test::seeds(1, 120), false, "raft sim: safety and liveness over swarm seeds, synchronous storage");
+}
+
 TEST_CASE("raft sim: safety and liveness over swarm seeds, asynchronous storage", "[raft][sim][swarm]") {
-  std::size_t acked = 0;
-  for (std::uint64_t seed : cohort_test::seeds(1001, 120)) {
-    const auto r = run_seed(seed, true, "raft sim: safety and liveness over swarm seeds, asynchronous storage");
-    INFO(r.report.summary());
-    REQUIRE(r.report.ok);
-    acked += r.acknowledged_writes;
-  }
-  CHECK(acked > 0);
+  run_seeds(cohort_test::seeds(1001, 120), true, "raft sim: safety and liveness over swarm seeds, asynchronous storage");
 }
 
 // Seeds that once failed, kept whatever the ranges above become:
@@ -286,14 +285,6 @@ TEST_CASE("raft sim: safety and liveness over swarm seeds, asynchronous storage"
 //   lost kept the leader's in-flight window full forever (liveness), fixed by
 //   freeing a slot on heartbeat responses.
 TEST_CASE("raft sim: regression seeds", "[raft][sim]") {
-  for (std::uint64_t seed : {6}) {
-    const auto r = run_seed(seed, false, "raft sim: regression seeds");
-    INFO(r.report.summary());
-    CHECK(r.report.ok);
-  }
-  for (std::uint64_t seed : {1010}) {
-    const auto r = run_seed(seed, true, "raft sim: regression seeds");
-    INFO(r.report.summary());
-    CHECK(r.report.ok);
-  }
+  run_seeds({6}, false, "raft sim: regression seeds");
+  run_seeds({1010}, true, "raft sim: regression seeds");
 }
