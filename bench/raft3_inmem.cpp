@@ -13,12 +13,13 @@
 // order. A loop with nothing to do is a stall and fails the run.
 //
 // --floor runs the same loop with no protocol: each node's in-memory log keeps
-// a reference to every payload (a growing vector, as storage does) and applies
+// a reference to every payload (growing as memory_storage does) and applies
 // it with the same checksum; that is the cost the workload cannot avoid.
 //
 // Allocations in the timed region are counted by replacing global operator
 // new/delete in this binary.
 #include <cohort/raft.hpp>
+#include <cohort/core/chunked_vector.hpp>
 #include <cohort/raft/memory_storage.hpp>
 
 #include <algorithm>
@@ -350,10 +351,11 @@ outcome run_raft(const options& o) {
 }
 
 /// The floor: no protocol. Each node's log keeps a reference to each payload
-/// (growing like memory_storage's vector) and applies it with the checksum.
+/// (in the same chunked container as memory_storage) and applies it with the
+/// checksum.
 outcome run_floor(const options& o) {
   const std::vector<bytes> payloads = build_payloads(o);
-  std::array<std::vector<log_entry>, node_count> logs;
+  std::array<cohort::chunked_vector<log_entry>, node_count> logs;  // as memory_storage keeps its entries
   std::array<applier, node_count> apps;
   const std::uint64_t allocs0 = g_allocs, bytes0 = g_alloc_bytes;
   const auto t0 = std::chrono::steady_clock::now();

@@ -106,3 +106,32 @@ TEST_CASE("raft: a follower's divergent log is repaired with term-skipping hints
   CHECK(h.count_delivered(message_type::append_response) - rejections_before < 10);
   for (auto& e : h.applied[1]) CHECK(e.data.as_string_view() != "stale");
 }
+
+TEST_CASE("raft: entry buffers of stepped messages are reused for the next messages built", "[raft][replication]") {
+  // With an in-process transport, a leader's append buffers come back in the
+  // followers' responses, so steady-state replication allocates none.
+  harness h(3);
+  h.elect(1);
+  h.stabilize();
+  message resp;
+  resp.type = message_type::append_response;
+  resp.from = n(2);
+  resp.to = n(1);
+  resp.term = h[1].current_term();
+  resp.index = h[1].last_index();
+  resp.entries.reserve(8);
+  const cohort::log_entry* buffer = resp.entries.data();
+  REQUIRE(h[1].step(std::move(resp)).has_value());
+  REQUIRE(h[1].propose(data("reuse")).has_value());
+  ready& r = h[1].take_ready();
+  int appends = 0;
+  bool reused = false;
+  for (const message& m : r.messages) {
+    if (m.type != message_type::append || m.entries.empty()) continue;
+    ++appends;
+    CHECK(m.entries.back().data.as_string_view() == "reuse");
+    reused |= m.entries.data() == buffer;  // the same storage, not a new allocation
+  }
+  CHECK(appends == 2);
+  CHECK(reused);
+}

@@ -44,6 +44,15 @@ struct log_entry {
   friend bool operator==(const log_entry&, const log_entry&) = default;
 };
 
+/// How many entries of [lo, hi) a read limited to max_bytes can return at
+/// most: what to reserve, so that a far-behind reader does not reserve room
+/// for the whole range when the byte limit stops it after a few entries.
+[[nodiscard]] constexpr std::size_t reserve_hint(log_index lo, log_index hi, std::size_t max_bytes) noexcept {
+  const auto n = static_cast<std::size_t>(hi - lo);
+  const std::size_t by_bytes = max_bytes / log_entry::overhead_bytes + 1;
+  return n < by_bytes ? n : by_bytes;
+}
+
 /// The state a consensus node must have on stable storage before it acts on it.
 struct hard_state {
   cohort::term term{};   ///< the latest term this node has seen

@@ -140,7 +140,7 @@ class raft_log {
     if (hi > last_index() + 1) return make_error(errc::unavailable, "index past the end of the log");
     std::size_t total = 0;
     const std::size_t start = out.size();
-    out.reserve(start + static_cast<std::size_t>(hi - lo));  // at most; the byte limit may stop earlier
+    out.reserve(start + reserve_hint(lo, hi, max_bytes));
     if (lo < unstable_offset_) {
       const log_index stable_hi = std::min(hi, unstable_offset_);
       if (auto r = storage_->entries(lo, stable_hi, max_bytes, out); !r) return r;

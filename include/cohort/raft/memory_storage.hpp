@@ -2,8 +2,9 @@
 // examples and benchmarks.
 //
 // Everything written is immediately "durable" (sync() does nothing): use
-// sim::storage to model crashes. Entries are kept in one contiguous vector;
-// payloads are shared `bytes`, never copied. Also models snapshot_log_storage.
+// sim::storage to model crashes. Entries are kept in fixed-size chunks
+// (chunked_vector): appending never moves what is stored and compaction frees
+// whole chunks; payloads are shared `bytes`, never copied. Also models snapshot_log_storage.
 // Invariants: first_index() == snap.meta.index + 1 after install/compact
 // bookkeeping (base_); entries_[k].index == first_index() + k.
 #pragma once
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cohort/core/chunked_vector.hpp"
 #include "cohort/core/concepts.hpp"
 #include "cohort/core/log.hpp"
 #include "cohort/core/result.hpp"
@@ -42,13 +44,13 @@ class memory_storage {
     if (lo < first_index()) return make_error(errc::compacted, "entry is compacted");
     if (hi > last_index() + 1) return make_error(errc::unavailable, "index past the end of the log");
     std::size_t total = 0;
-    out.reserve(out.size() + static_cast<std::size_t>(hi - lo));
-    auto it = entries_.begin() + static_cast<std::ptrdiff_t>(lo - first_index());
-    const auto end = entries_.begin() + static_cast<std::ptrdiff_t>(hi - first_index());
-    for (; it != end; ++it) {
-      total += it->accounted_bytes();
-      if (total > max_bytes && it->index != lo) break;
-      out.push_back(*it);
+    out.reserve(out.size() + reserve_hint(lo, hi, max_bytes));
+    const auto end = static_cast<std::size_t>(hi - first_index());
+    for (auto k = static_cast<std::size_t>(lo - first_index()); k != end; ++k) {
+      const log_entry& e = entries_[k];
+      total += e.accounted_bytes();
+      if (total > max_bytes && e.index != lo) break;
+      out.push_back(e);
     }
     return success();
   }
@@ -56,8 +58,8 @@ class memory_storage {
     if (es.empty()) return success();
     if (es.front().index < first_index() || es.front().index > last_index() + 1)
       return make_error(errc::invalid_argument, "append outside [first_index, last_index + 1]");
-    entries_.resize(static_cast<std::size_t>(es.front().index - first_index()));
-    entries_.insert(entries_.end(), es.begin(), es.end());
+    entries_.truncate(static_cast<std::size_t>(es.front().index - first_index()));
+    for (const log_entry& e : es) entries_.push_back(e);
     return success();
   }
   result<void> save_hard_state(const hard_state& hs) {
@@ -70,10 +72,10 @@ class memory_storage {
   result<void> install_snapshot(const cohort::snapshot& sn) {
     if (sn.meta.index < snap_.meta.index) return make_error(errc::invalid_argument, "snapshot is older than the current one");
     const log_index i = sn.meta.index;
-    std::vector<log_entry> kept;
     if (i >= first_index() && i <= last_index() && entries_[static_cast<std::size_t>(i - first_index())].term == sn.meta.term)
-      kept.assign(entries_.begin() + static_cast<std::ptrdiff_t>(i - first_index()) + 1, entries_.end());
-    entries_ = std::move(kept);
+      entries_.drop_front(static_cast<std::size_t>(i - first_index()) + 1);  // keep the suffix after the snapshot
+    else
+      entries_.clear();
     snap_ = sn;
     base_index_ = i;
     base_term_ = sn.meta.term;
@@ -85,19 +87,16 @@ class memory_storage {
     const auto n = static_cast<std::size_t>(i - first_index()) + 1;
     base_term_ = entries_[n - 1].term;
     base_index_ = i;
-    entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(n));
+    entries_.drop_front(n);
     return success();
   }
-
-  /// Reserve room for n more entries (benchmarks).
-  void reserve(std::size_t n) { entries_.reserve(entries_.size() + n); }
 
  private:
   hard_state hs_{};
   cohort::snapshot snap_{};
   log_index base_index_{};
   term base_term_{};
-  std::vector<log_entry> entries_;
+  chunked_vector<log_entry> entries_;
 };
 
 static_assert(log_storage<memory_storage>);

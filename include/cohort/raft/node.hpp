@@ -47,13 +47,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "cohort/core/concepts.hpp"
+#include "cohort/core/ring_queue.hpp"
 #include "cohort/core/random.hpp"
 #include "cohort/core/result.hpp"
 #include "cohort/core/time.hpp"
@@ -202,7 +202,7 @@ class node {
       if (auto w = storage_->save_hard_state(r.hs); !w) return w;
     send_all(r.messages);
     if constexpr (async_storage) {
-      pending_batch& b = pending_.emplace_back(take_spare());
+      pending_batch& b = pending_.push_back(take_spare());
       b.number = r.number;
       b.ticket = storage_->request_sync();
       b.after_persist.swap(r.after_persist);  // r gets the spare's (empty) buffers back
@@ -261,7 +261,7 @@ class node {
   duration tick_interval_;
   mono_time last_tick_;
   log_index applied_{};
-  std::deque<pending_batch> pending_;
+  ring_queue<pending_batch> pending_;
   std::vector<pending_batch> spare_;
   bool stopped_ = false;
   error stop_reason_{};

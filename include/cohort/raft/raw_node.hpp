@@ -31,7 +31,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <span>
 #include <string>
 #include <string_view>
@@ -39,6 +38,7 @@
 #include <vector>
 
 #include "cohort/core/concepts.hpp"
+#include "cohort/core/ring_queue.hpp"
 #include "cohort/core/random.hpp"
 #include "cohort/core/result.hpp"
 #include "cohort/quorum/majority.hpp"
@@ -132,25 +132,9 @@ class raw_node {
   /// Handles one message from a peer. Errors: errc::malformed_message or
   /// errc::stale_term (with the counted reason in stats()); nothing changed.
   result<void> step(message m) {
-    ++stats_.steps;
-    if (auto gate = validate(m); !gate) return gate;
-    if (m.term > term_) {
-      if (auto r = on_higher_term(m); !r) return r;
-    } else if (m.term < term_) {
-      return on_lower_term(m);
-    }
-    switch (m.type) {
-      case message_type::vote:
-      case message_type::pre_vote: handle_vote_request(m); return success();
-      default: break;
-    }
-    switch (role_) {
-      case role::follower: return step_follower(m);
-      case role::pre_candidate:
-      case role::candidate: return step_candidate(m);
-      case role::leader: return step_leader(m);
-    }
-    return success();
+    auto r = step_message(m);
+    recycle_entries(m.entries);
+    return r;
   }
 
   /// One unit of logical time: elections and heartbeats are counted in ticks.
@@ -268,6 +252,28 @@ class raw_node {
   static constexpr std::size_t apply_bytes_max = std::size_t{64} << 20;
 
  private:
+  result<void> step_message(message& m) {
+    ++stats_.steps;
+    if (auto gate = validate(m); !gate) return gate;
+    if (m.term > term_) {
+      if (auto r = on_higher_term(m); !r) return r;
+    } else if (m.term < term_) {
+      return on_lower_term(m);
+    }
+    switch (m.type) {
+      case message_type::vote:
+      case message_type::pre_vote: handle_vote_request(m); return success();
+      default: break;
+    }
+    switch (role_) {
+      case role::follower: return step_follower(m);
+      case role::pre_candidate:
+      case role::candidate: return step_candidate(m);
+      case role::leader: return step_leader(m);
+    }
+    return success();
+  }
+
   struct batch {
     std::uint64_t number;
     log_index last;
@@ -522,10 +528,10 @@ class raw_node {
     progress* pr = find_progress(m.from);
     switch (m.type) {
       case message_type::propose: {
-        std::vector<bytes> datas;
-        datas.reserve(m.entries.size());
-        for (auto& e : m.entries) datas.push_back(std::move(e.data));
-        auto r = propose(std::span<const bytes>(datas));
+        forwarded_.clear();
+        for (auto& e : m.entries) forwarded_.push_back(std::move(e.data));
+        auto r = propose(std::span<const bytes>(forwarded_));
+        forwarded_.clear();
         if (!r) return r.error();
         return success();
       }
@@ -707,8 +713,26 @@ class raw_node {
     return nullptr;
   }
 
-  message out(message_type t, node_id to) const {
+  /// Entry buffers circulate instead of being allocated per message: every
+  /// message stepped gives its (cleared) entries buffer to this pool, and
+  /// every message built takes one, so with an in-process transport a
+  /// leader's append buffers come back inside the followers' responses. A
+  /// transport that serializes simply drops them; the pool stays bounded.
+  static constexpr std::size_t spare_buffers_max = 32;
+  static constexpr std::size_t spare_buffer_entries_max = 1 << 14;
+  void recycle_entries(std::vector<log_entry>& v) {
+    if (v.capacity() == 0 || v.capacity() > spare_buffer_entries_max || spare_entries_.size() >= spare_buffers_max)
+      return;
+    v.clear();
+    spare_entries_.push_back(std::move(v));
+  }
+
+  message out(message_type t, node_id to) {
     message m;
+    if (!spare_entries_.empty()) {
+      m.entries = std::move(spare_entries_.back());
+      spare_entries_.pop_back();
+    }
     m.type = t;
     m.from = cfg_.id;
     m.to = to;
@@ -745,9 +769,11 @@ class raw_node {
   bool entries_to_send_ = false;
   hard_state handed_hs_{};
   std::uint64_t batch_no_ = 0;
-  std::deque<batch> pending_;
+  ring_queue<batch> pending_;
   std::vector<message> msgs_;
   std::vector<message> after_;
+  std::vector<std::vector<log_entry>> spare_entries_;  ///< see recycle_entries()
+  std::vector<bytes> forwarded_;                       ///< scratch for a forwarded proposal
   ready ready_;
   node_stats stats_;
 };
