@@ -14,9 +14,12 @@
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "cohort/core/assert.hpp"
@@ -76,7 +79,10 @@ class raft_log {
 
   /// Appends entries (es.front().index may be at or before last_index()+1:
   /// anything from there on is replaced). Never touches committed entries.
-  void append(std::span<const log_entry> es) {
+  /// From a span of non-const entries the payloads are moved, not shared.
+  template <class Entry>
+    requires std::same_as<std::remove_const_t<Entry>, log_entry>
+  void append(std::span<Entry> es) {
     if (es.empty()) return;
     const log_index after = es.front().index;
     COHORT_ASSERT(after > committed_ && after <= last_index() + 1, "raft_log::append outside (committed, last+1]");
@@ -89,7 +95,8 @@ class raft_log {
       unstable_.resize(static_cast<std::size_t>(after - unstable_offset_));
     }
     if (unstable_.empty()) unstable_offset_ = after;
-    unstable_.insert(unstable_.end(), es.begin(), es.end());
+    if constexpr (std::is_const_v<Entry>) unstable_.insert(unstable_.end(), es.begin(), es.end());
+    else unstable_.insert(unstable_.end(), std::make_move_iterator(es.begin()), std::make_move_iterator(es.end()));
     handed_ = std::min(handed_, after - 1);
     durable_ = std::min(durable_, after - 1);
   }
@@ -103,9 +110,9 @@ class raft_log {
   enum class append_outcome : std::uint8_t { ok, mismatch, conflicts_committed };
   /// A follower's append: if the log matches (prev_index, prev_term), adds
   /// `es`, truncating a conflicting suffix, and sets `last_new` to the last
-  /// index the leader's message vouches for.
-  append_outcome maybe_append(log_index prev_index, term prev_term, std::span<const log_entry> es,
-                              log_index& last_new) {
+  /// index the leader's message vouches for. The new entries are moved out
+  /// of `es` (what matched stays).
+  append_outcome maybe_append(log_index prev_index, term prev_term, std::span<log_entry> es, log_index& last_new) {
     if (!match_term(prev_index, prev_term)) return append_outcome::mismatch;
     last_new = prev_index + es.size();
     // The first entry that is new or conflicts with ours.

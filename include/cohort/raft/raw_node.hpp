@@ -423,7 +423,7 @@ class raw_node {
     }
   }
 
-  result<void> handle_append(const message& m) {
+  result<void> handle_append(message& m) {
     message r = out(message_type::append_response, m.from);
     if (m.index < log_.committed()) {
       r.index = log_.committed();
