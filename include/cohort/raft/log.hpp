@@ -1,16 +1,19 @@
-// cohort/raft/log.hpp - a Raft node's log: durable storage plus unstable tail.
+// cohort/raft/log.hpp - a Raft node's log: durable storage plus an in-memory
+// window over its tail.
 //
-// Entries [storage.first_index(), unstable_offset) are read from the user's
-// `log_storage`; entries from unstable_offset on are held here until the
-// driver has written them (they are handed out in a `ready` batch) and
-// acknowledged that the write is durable.
+// Entries [storage.first_index(), mem_offset) are read from the user's
+// `log_storage`; entries from mem_offset on are held here: those the driver
+// has not yet made durable (handed out in a `ready` batch, then
+// acknowledged), and, after that, durable ones until they are applied (at
+// most retained_durable_max of them), so that applying and replicating
+// recent entries need no storage reads.
 //
 // Invariants:
 //   applied <= committed <= last_index()      (committed never decreases)
 //   applied <= durable                        (only locally durable entries are applied)
 //   handed <= last_index(), durable <= handed (what was given to the driver, and of that what is durable)
-//   unstable_offset <= handed + 1              (entries not yet handed out are all in unstable)
-//   unstable_[k].index == unstable_offset + k
+//   mem_offset <= durable + 1                 (every entry not yet durable is in memory)
+//   mem_[head_ + k].index == mem_offset + k; slots before head_ are empty
 #pragma once
 
 #include <algorithm>
@@ -33,7 +36,7 @@ template <log_storage Storage>
 class raft_log {
  public:
   explicit raft_log(Storage& s) : storage_(&s) {
-    unstable_offset_ = s.last_index() + 1;
+    mem_offset_ = s.last_index() + 1;
     handed_ = durable_ = s.last_index();
     const log_index base = s.first_index() - 1;
     applied_ = base;
@@ -42,7 +45,7 @@ class raft_log {
 
   [[nodiscard]] log_index first_index() const { return storage_->first_index(); }
   [[nodiscard]] log_index last_index() const {
-    return unstable_.empty() ? storage_->last_index() : unstable_offset_ + (unstable_.size() - 1);
+    return mem_empty() ? storage_->last_index() : mem_offset_ + (mem_size() - 1);
   }
   [[nodiscard]] log_index committed() const noexcept { return committed_; }
   [[nodiscard]] log_index applied() const noexcept { return applied_; }
@@ -51,16 +54,16 @@ class raft_log {
 
   /// The term of entry i; errc::compacted / errc::unavailable outside the log.
   [[nodiscard]] result<term> term_at(log_index i) const {
-    if (!unstable_.empty() && i >= unstable_offset_) {
+    if (!mem_empty() && i >= mem_offset_) {
       if (i > last_index()) return make_error(errc::unavailable, "index past the end of the log");
-      return unstable_[static_cast<std::size_t>(i - unstable_offset_)].term;
+      return mem_at(i).term;
     }
     return storage_->term_at(i);
   }
   /// The term of entry i if the log has it (no error built: for hot paths).
   [[nodiscard]] std::optional<term> term_if(log_index i) const {
     if (i > last_index() || i + 1 < first_index()) return std::nullopt;
-    if (!unstable_.empty() && i >= unstable_offset_) return unstable_[static_cast<std::size_t>(i - unstable_offset_)].term;
+    if (!mem_empty() && i >= mem_offset_) return mem_at(i).term;
     auto t = storage_->term_at(i);
     return t ? std::optional<term>(*t) : std::nullopt;
   }
@@ -86,25 +89,23 @@ class raft_log {
     if (es.empty()) return;
     const log_index after = es.front().index;
     COHORT_ASSERT(after > committed_ && after <= last_index() + 1, "raft_log::append outside (committed, last+1]");
-    if (after == unstable_offset_ + unstable_.size() && !unstable_.empty()) {
+    if (!mem_empty() && after == mem_offset_ + mem_size()) {
       // the common case: extend the tail
-    } else if (after <= unstable_offset_) {
-      unstable_.clear();
-      unstable_offset_ = after;
+    } else if (mem_empty() || after <= mem_offset_) {
+      mem_clear(after);
     } else {
-      unstable_.resize(static_cast<std::size_t>(after - unstable_offset_));
+      mem_.resize(head_ + static_cast<std::size_t>(after - mem_offset_));
     }
-    if (unstable_.empty()) unstable_offset_ = after;
-    if constexpr (std::is_const_v<Entry>) unstable_.insert(unstable_.end(), es.begin(), es.end());
-    else unstable_.insert(unstable_.end(), std::make_move_iterator(es.begin()), std::make_move_iterator(es.end()));
+    if constexpr (std::is_const_v<Entry>) mem_.insert(mem_.end(), es.begin(), es.end());
+    else mem_.insert(mem_.end(), std::make_move_iterator(es.begin()), std::make_move_iterator(es.end()));
     handed_ = std::min(handed_, after - 1);
     durable_ = std::min(durable_, after - 1);
   }
   /// Appends one entry built in place at last_index()+1.
   void append_one(log_entry e) {
-    if (unstable_.empty()) unstable_offset_ = e.index;
-    COHORT_ASSERT(e.index == unstable_offset_ + unstable_.size(), "raft_log::append_one not at the end");
-    unstable_.push_back(std::move(e));
+    if (mem_empty()) mem_clear(e.index);
+    COHORT_ASSERT(e.index == mem_offset_ + mem_size(), "raft_log::append_one not at the end");
+    mem_.push_back(std::move(e));
   }
 
   enum class append_outcome : std::uint8_t { ok, mismatch, conflicts_committed };
@@ -148,15 +149,15 @@ class raft_log {
     std::size_t total = 0;
     const std::size_t start = out.size();
     out.reserve(start + reserve_hint(lo, hi, max_bytes));
-    if (lo < unstable_offset_) {
-      const log_index stable_hi = std::min(hi, unstable_offset_);
+    if (lo < mem_offset_ || mem_empty()) {
+      const log_index stable_hi = mem_empty() ? hi : std::min(hi, mem_offset_);
       if (auto r = storage_->entries(lo, stable_hi, max_bytes, out); !r) return r;
       for (std::size_t k = start; k < out.size(); ++k) total += out[k].accounted_bytes();
       if (out.size() - start < static_cast<std::size_t>(stable_hi - lo)) return success();  // byte limit reached
       lo = stable_hi;
     }
     for (log_index i = lo; i < hi; ++i) {
-      const log_entry& e = unstable_[static_cast<std::size_t>(i - unstable_offset_)];
+      const log_entry& e = mem_at(i);
       total += e.accounted_bytes();
       if (total > max_bytes && out.size() != start) break;
       out.push_back(e);
@@ -182,19 +183,15 @@ class raft_log {
   [[nodiscard]] std::span<const log_entry> take_unpersisted() {
     const log_index last = last_index();
     if (handed_ >= last) return {};
-    const auto from = static_cast<std::size_t>(handed_ + 1 - unstable_offset_);
+    const auto from = head_ + static_cast<std::size_t>(handed_ + 1 - mem_offset_);
     handed_ = last;
-    return std::span<const log_entry>(unstable_).subspan(from);
+    return std::span<const log_entry>(mem_).subspan(from);
   }
   /// The driver made entries up to (index, t) durable.
   void stable_to(log_index index, term t) {
     if (index <= durable_ || index > handed_ || !match_term(index, t)) return;  // rewritten since
     durable_ = index;
-    if (!unstable_.empty() && index >= unstable_offset_) {
-      const auto n = static_cast<std::size_t>(index + 1 - unstable_offset_);
-      unstable_.erase(unstable_.begin(), unstable_.begin() + static_cast<std::ptrdiff_t>(n));
-      unstable_offset_ = index + 1;
-    }
+    release();
   }
   /// The committed, durable entries not yet applied (up to max_bytes, at
   /// least one); marks them applied.
@@ -204,14 +201,51 @@ class raft_log {
     const std::size_t before = out.size();
     if (auto r = slice(applied_ + 1, hi + 1, max_bytes, out); !r) return r;
     applied_ = applied_ + (out.size() - before);
+    release();
     return success();
   }
   [[nodiscard]] bool has_committed_to_apply() const noexcept { return std::min(committed_, durable_) > applied_; }
 
  private:
+  /// Durable entries kept in memory beyond the applied point, at most.
+  static constexpr std::uint64_t retained_durable_max = 1 << 16;
+
+  [[nodiscard]] bool mem_empty() const noexcept { return head_ == mem_.size(); }
+  [[nodiscard]] std::size_t mem_size() const noexcept { return mem_.size() - head_; }
+  [[nodiscard]] const log_entry& mem_at(log_index i) const {
+    return mem_[head_ + static_cast<std::size_t>(i - mem_offset_)];
+  }
+  void mem_clear(log_index offset) {
+    mem_.clear();  // keeps the capacity
+    head_ = 0;
+    mem_offset_ = offset;
+  }
+  /// Drops from memory the durable entries that are applied (or beyond the
+  /// retention cap); they stay readable from storage.
+  void release() {
+    if (mem_empty()) return;
+    log_index upto = std::min(durable_, applied_);
+    if (durable_ - upto > retained_durable_max) upto = durable_ - retained_durable_max;
+    if (upto < mem_offset_) return;
+    const log_index mem_last = mem_offset_ + (mem_size() - 1);
+    if (upto >= mem_last) {
+      mem_clear(mem_last + 1);
+      return;
+    }
+    const auto n = static_cast<std::size_t>(upto + 1 - mem_offset_);
+    for (std::size_t k = head_; k < head_ + n; ++k) mem_[k] = log_entry{};  // release the payloads now
+    head_ += n;
+    mem_offset_ = upto + 1;
+    if (head_ >= 1024 && head_ * 2 >= mem_.size()) {  // amortized: each entry moves at most once more
+      mem_.erase(mem_.begin(), mem_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+  }
+
   Storage* storage_;
-  std::vector<log_entry> unstable_;
-  log_index unstable_offset_{};
+  std::vector<log_entry> mem_;
+  std::size_t head_ = 0;
+  log_index mem_offset_{};
   log_index handed_{};
   log_index durable_{};
   log_index committed_{};

@@ -2,11 +2,20 @@
 // examples and benchmarks.
 //
 // Everything written is immediately "durable" (sync() does nothing): use
-// sim::storage to model crashes. Entries are kept in fixed-size chunks
-// (chunked_vector): appending never moves what is stored and compaction frees
-// whole chunks; payloads are shared `bytes`, never copied. Also models snapshot_log_storage.
-// Invariants: first_index() == snap.meta.index + 1 after install/compact
-// bookkeeping (base_); entries_[k].index == first_index() + k.
+// sim::storage to model crashes. Also models snapshot_log_storage.
+//
+// Layout: a log's terms and kinds change rarely (terms only grow along a
+// log), so they are kept as runs, (first index, term, kind) each, and per
+// entry only its payload is stored, in fixed-size chunks (chunked_vector):
+// 24 bytes an entry instead of a whole log_entry's 48, appending never moves
+// what is stored, and compaction frees whole chunks. Payloads are shared
+// `bytes`, never copied.
+//
+// Invariants: first_index() == base_index_ + 1; data_[k] is the payload of
+// index first_index() + k; runs_ is non-empty iff data_ is, sorted by
+// strictly increasing `first`, runs_.front().first <= first_index(),
+// runs_.back().first <= last_index(), and entry i has the term and kind of
+// the last run with first <= i; neighbouring runs differ in term or kind.
 #pragma once
 
 #include <algorithm>
@@ -32,12 +41,12 @@ class memory_storage {
 
   [[nodiscard]] hard_state load_hard_state() const noexcept { return hs_; }
   [[nodiscard]] log_index first_index() const noexcept { return base_index_ + 1; }
-  [[nodiscard]] log_index last_index() const noexcept { return base_index_ + entries_.size(); }
+  [[nodiscard]] log_index last_index() const noexcept { return base_index_ + data_.size(); }
   [[nodiscard]] result<term> term_at(log_index i) const {
     if (i < base_index_) return make_error(errc::compacted, "entry is compacted");
     if (i > last_index()) return make_error(errc::unavailable, "index past the end of the log");
     if (i == base_index_) return base_term_;
-    return entries_[static_cast<std::size_t>(i - first_index())].term;
+    return run_of(i).t;
   }
   result<void> entries(log_index lo, log_index hi, std::size_t max_bytes, std::vector<log_entry>& out) const {
     if (!(lo < hi)) return make_error(errc::invalid_argument, "empty or inverted range");
@@ -45,12 +54,13 @@ class memory_storage {
     if (hi > last_index() + 1) return make_error(errc::unavailable, "index past the end of the log");
     std::size_t total = 0;
     out.reserve(out.size() + reserve_hint(lo, hi, max_bytes));
-    const auto end = static_cast<std::size_t>(hi - first_index());
-    for (auto k = static_cast<std::size_t>(lo - first_index()); k != end; ++k) {
-      const log_entry& e = entries_[k];
-      total += e.accounted_bytes();
-      if (total > max_bytes && e.index != lo) break;
-      out.push_back(e);
+    auto r = std::upper_bound(runs_.begin(), runs_.end(), lo, [](log_index i, const run& x) { return i < x.first; }) - 1;
+    for (log_index i = lo; i < hi; ++i) {
+      if (r + 1 != runs_.end() && (r + 1)->first <= i) ++r;
+      const bytes& d = data_[static_cast<std::size_t>(i - first_index())];
+      total += d.size() + log_entry::overhead_bytes;
+      if (total > max_bytes && i != lo) break;
+      out.push_back(log_entry{i, r->t, r->kind, d});
     }
     return success();
   }
@@ -58,8 +68,12 @@ class memory_storage {
     if (es.empty()) return success();
     if (es.front().index < first_index() || es.front().index > last_index() + 1)
       return make_error(errc::invalid_argument, "append outside [first_index, last_index + 1]");
-    entries_.truncate(static_cast<std::size_t>(es.front().index - first_index()));
-    for (const log_entry& e : es) entries_.push_back(e);
+    truncate_from(es.front().index);
+    for (const log_entry& e : es) {
+      if (runs_.empty() || runs_.back().t != e.term || runs_.back().kind != e.kind)
+        runs_.push_back(run{e.index, e.term, e.kind});
+      data_.push_back(e.data);
+    }
     return success();
   }
   result<void> save_hard_state(const hard_state& hs) {
@@ -72,10 +86,10 @@ class memory_storage {
   result<void> install_snapshot(const cohort::snapshot& sn) {
     if (sn.meta.index < snap_.meta.index) return make_error(errc::invalid_argument, "snapshot is older than the current one");
     const log_index i = sn.meta.index;
-    if (i >= first_index() && i <= last_index() && entries_[static_cast<std::size_t>(i - first_index())].term == sn.meta.term)
-      entries_.drop_front(static_cast<std::size_t>(i - first_index()) + 1);  // keep the suffix after the snapshot
+    if (i >= first_index() && i <= last_index() && run_of(i).t == sn.meta.term)
+      drop_through(i);  // keep the suffix after the snapshot
     else
-      entries_.clear();
+      clear_entries();
     snap_ = sn;
     base_index_ = i;
     base_term_ = sn.meta.term;
@@ -84,19 +98,53 @@ class memory_storage {
   result<void> compact(log_index i) {
     if (i < first_index()) return make_error(errc::compacted, "already compacted");
     if (i > last_index()) return make_error(errc::unavailable, "index past the end of the log");
-    const auto n = static_cast<std::size_t>(i - first_index()) + 1;
-    base_term_ = entries_[n - 1].term;
+    base_term_ = run_of(i).t;
+    drop_through(i);
     base_index_ = i;
-    entries_.drop_front(n);
     return success();
   }
 
  private:
+  struct run {
+    log_index first;
+    term t;
+    entry_kind kind;
+  };
+
+  /// The run holding entry i (first_index() <= i <= last_index()).
+  [[nodiscard]] const run& run_of(log_index i) const {
+    if (runs_.back().first <= i) return runs_.back();  // the common case: the latest term
+    return *(std::upper_bound(runs_.begin(), runs_.end(), i, [](log_index j, const run& x) { return j < x.first; }) - 1);
+  }
+  /// Removes entries from index i on (first_index() <= i <= last_index() + 1).
+  void truncate_from(log_index i) {
+    data_.truncate(static_cast<std::size_t>(i - first_index()));
+    if (data_.empty()) runs_.clear();
+    while (!runs_.empty() && runs_.back().first >= i) runs_.pop_back();
+  }
+  /// Removes entries up to and including i (first_index() <= i <= last_index());
+  /// the caller moves base_index_ to i.
+  void drop_through(log_index i) {
+    data_.drop_front(static_cast<std::size_t>(i - first_index()) + 1);
+    if (data_.empty()) {
+      runs_.clear();
+      return;
+    }
+    // Keep the run that covers i + 1 and everything after it.
+    auto keep = std::upper_bound(runs_.begin(), runs_.end(), i + 1, [](log_index j, const run& x) { return j < x.first; }) - 1;
+    runs_.erase(runs_.begin(), keep);
+  }
+  void clear_entries() {
+    data_.clear();
+    runs_.clear();
+  }
+
   hard_state hs_{};
   cohort::snapshot snap_{};
   log_index base_index_{};
   term base_term_{};
-  chunked_vector<log_entry> entries_;
+  chunked_vector<bytes> data_;
+  std::vector<run> runs_;
 };
 
 static_assert(log_storage<memory_storage>);
