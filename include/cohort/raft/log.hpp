@@ -199,7 +199,23 @@ class raft_log {
     const log_index hi = std::min(committed_, durable_);
     if (hi <= applied_) return success();
     const std::size_t before = out.size();
-    if (auto r = slice(applied_ + 1, hi + 1, max_bytes, out); !r) return r;
+    log_index lo = applied_ + 1;
+    if (mem_empty() || lo < mem_offset_) {  // the part already dropped from memory: read (shared) from storage
+      const log_index stored_hi = mem_empty() ? hi + 1 : std::min(hi + 1, mem_offset_);
+      if (auto r = slice(lo, stored_hi, max_bytes, out); !r) return r;
+      lo = lo + (out.size() - before);
+      if (lo < stored_hi) max_bytes = 0;  // the byte limit stopped the read
+    }
+    // The part in memory is released right below (applied and durable):
+    // move it out instead of sharing it.
+    std::size_t total = 0;
+    for (std::size_t k = before; k < out.size(); ++k) total += out[k].accounted_bytes();
+    for (log_index i = lo; i <= hi && !mem_empty() && i >= mem_offset_; ++i) {
+      log_entry& e = mem_[head_ + static_cast<std::size_t>(i - mem_offset_)];
+      total += e.accounted_bytes();
+      if (total > max_bytes && out.size() != before) break;
+      out.push_back(std::move(e));
+    }
     applied_ = applied_ + (out.size() - before);
     release();
     return success();

@@ -207,13 +207,15 @@ class raw_node {
     msgs_.clear();
     r.after_persist.swap(after_);
     after_.clear();
+    // Committed entries first: taking them may drop applied entries from the
+    // log's memory (and compact it), which must not happen under r.entries.
+    (void)log_.take_committed(apply_bytes_max, r.committed);  // reads of our own log cannot fail here
+    if (role_ == role::leader) release_uncommitted(r.committed);
     const auto es = log_.take_unpersisted();
     r.entries = es;
     r.has_hard_state = hs_changed();
     r.hs = current_hs();
     if (r.has_hard_state) handed_hs_ = r.hs;
-    (void)log_.take_committed(apply_bytes_max, r.committed);  // reads of our own log cannot fail here
-    if (role_ == role::leader) release_uncommitted(r.committed);
     pending_.push_back(batch{r.number, es.empty() ? log_index{} : es.back().index, es.empty() ? term{} : es.back().term});
     return r;
   }
