@@ -16,8 +16,9 @@
 // a reference to every payload (growing as memory_storage does) and applies
 // it with the same checksum; that is the cost the workload cannot avoid.
 //
-// Allocations in the timed region are counted by replacing global operator
-// new/delete in this binary.
+// Flags, payloads, the apply checksum, allocation counting (global operator
+// new/delete replaced in this binary) and the JSON line: inmem_workload.hpp,
+// shared with paxos3-inmem.
 #include <cohort/raft.hpp>
 #include <cohort/core/chunked_vector.hpp>
 #include <cohort/raft/memory_storage.hpp>
@@ -25,56 +26,12 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <cinttypes>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <memory>
-#include <new>
 #include <string>
-#include <string_view>
 #include <vector>
 
-// ---- allocation counting ----------------------------------------------------
-
-namespace {
-std::uint64_t g_allocs = 0;
-std::uint64_t g_alloc_bytes = 0;
-
-void* counted_alloc(std::size_t n) {
-  ++g_allocs;
-  g_alloc_bytes += n;
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* counted_aligned(std::size_t n, std::size_t al) {
-  ++g_allocs;
-  g_alloc_bytes += n;
-  const std::size_t rounded = (n + al - 1) / al * al;
-  if (void* p = std::aligned_alloc(al, rounded == 0 ? al : rounded)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-
-void* operator new(std::size_t n) { return counted_alloc(n); }
-void* operator new[](std::size_t n) { return counted_alloc(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  try { return counted_alloc(n); } catch (...) { return nullptr; }
-}
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  try { return counted_alloc(n); } catch (...) { return nullptr; }
-}
-void* operator new(std::size_t n, std::align_val_t a) { return counted_aligned(n, static_cast<std::size_t>(a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_aligned(n, static_cast<std::size_t>(a)); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#include "inmem_workload.hpp"
 
 namespace {
 
@@ -82,93 +39,16 @@ using cohort::bytes;
 using cohort::log_entry;
 using cohort::log_index;
 using cohort::node_id;
+using inmem::applier;
+using inmem::fail;
+using inmem::g_alloc_bytes;
+using inmem::g_allocs;
+using inmem::options;
+using inmem::outcome;
 namespace raft = cohort::raft;
 using node_t = raft::raw_node<raft::memory_storage>;
 
-constexpr std::uint64_t fnv_offset = 14695981039346656037ULL;
-constexpr std::uint64_t fnv_prime = 1099511628211ULL;
 constexpr int node_count = 3;
-
-[[noreturn]] void fail(const std::string& why) {
-  std::fprintf(stderr, "cohort_bench_raft3_inmem: FAILED: %s\n", why.c_str());
-  std::exit(1);
-}
-
-struct options {
-  std::uint64_t entries = 1'000'000;
-  std::size_t payload = 128;
-  std::size_t batch = 64;
-  std::string mode = "single";
-  bool floor = false;
-};
-
-options parse(int argc, char** argv) {
-  options o;
-  auto number = [&](int& i) -> std::uint64_t {
-    if (i + 1 >= argc) fail(std::string("missing value after ") + argv[i]);
-    char* end = nullptr;
-    const auto v = std::strtoull(argv[++i], &end, 10);
-    if (end == argv[i] || *end != '\0') fail(std::string("not a number: ") + argv[i]);
-    return v;
-  };
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "--entries") o.entries = number(i);
-    else if (a == "--payload") o.payload = number(i);
-    else if (a == "--batch") o.batch = number(i);
-    else if (a == "--floor") o.floor = true;
-    else if (a == "--mode" && i + 1 < argc) o.mode = argv[++i];
-    else {
-      std::fprintf(stderr, "usage: %s [--entries N] [--payload P>=8] [--batch B>=1] [--mode single|msgprop] [--floor]\n", argv[0]);
-      std::exit(2);
-    }
-  }
-  if (o.entries == 0 || o.payload < 8 || o.batch < 1 || (o.mode != "single" && o.mode != "msgprop")) {
-    std::fprintf(stderr, "need --entries >= 1, --payload >= 8, --batch >= 1, --mode single|msgprop\n");
-    std::exit(2);
-  }
-  return o;
-}
-
-/// One slab of N*P bytes (step 3), and one shared slice per payload.
-std::vector<bytes> build_payloads(const options& o) {
-  const bytes slab = bytes::build(o.entries * o.payload, [&](std::span<std::byte> out) {
-    for (std::uint64_t s = 0; s < o.entries; ++s) {
-      std::byte* p = out.data() + s * o.payload;
-      for (int k = 0; k < 8; ++k) p[k] = static_cast<std::byte>(s >> (8 * k));
-      for (std::size_t i = 8; i < o.payload; ++i) p[i] = static_cast<std::byte>(s + i);
-    }
-  });
-  std::vector<bytes> out;
-  out.reserve(o.entries);
-  for (std::uint64_t s = 0; s < o.entries; ++s) out.push_back(slab.slice(s * o.payload, o.payload));
-  return out;
-}
-
-/// The apply rule of step 5, per node.
-struct applier {
-  std::uint64_t applied = 0;
-  std::uint64_t bytes_applied = 0;
-  std::uint64_t h = fnv_offset;
-  std::string order_fail;
-
-  void apply(const bytes& data, log_index index) {
-    if (data.empty()) return;
-    if (data.size() < 8) {
-      if (order_fail.empty()) order_fail = "entry with a payload shorter than 8 bytes";
-      return;
-    }
-    std::uint64_t s = 0;
-    std::memcpy(&s, data.data(), 8);  // little-endian host (x86-64, aarch64)
-    if (s != applied && order_fail.empty())
-      order_fail = "entry " + std::to_string(index.value()) + " carries seq " + std::to_string(s) + ", want " +
-                   std::to_string(applied);
-    bytes_applied += data.size();
-    h = (h ^ s) * fnv_prime;
-    h = (h ^ index.value()) * fnv_prime;
-    ++applied;
-  }
-};
 
 cohort::snapshot bootstrap_snapshot() {
   cohort::snapshot sn;
@@ -272,12 +152,6 @@ class cluster {
   std::vector<raft::message> spare_;
 };
 
-struct outcome {
-  double seconds = 0;
-  std::uint64_t allocs = 0;
-  std::uint64_t alloc_bytes = 0;
-  std::uint64_t checksum = 0;
-};
 
 /// Debug check (once): the payload a follower applies is the very buffer
 /// proposed, not a copy (pointer identity and a shared reference count).
@@ -298,7 +172,7 @@ void check_shared(const cluster& c, const std::vector<bytes>& payloads) {
 outcome run_raft(const options& o) {
   cluster c;
   c.elect();
-  const std::vector<bytes> payloads = build_payloads(o);
+  const std::vector<bytes> payloads = inmem::build_payloads(o);
   node_t& leader = c.node(0);
   std::vector<bytes> batch;
   batch.reserve(o.batch);
@@ -367,7 +241,7 @@ outcome run_raft(const options& o) {
 /// (a `bytes` per entry in the chunked container memory_storage uses; the
 /// index is implied by the position) and applies it with the checksum.
 outcome run_floor(const options& o) {
-  const std::vector<bytes> payloads = build_payloads(o);
+  const std::vector<bytes> payloads = inmem::build_payloads(o);
   std::array<cohort::chunked_vector<bytes>, node_count> logs;
   std::array<applier, node_count> apps;
   const std::uint64_t allocs0 = g_allocs, bytes0 = g_alloc_bytes;
@@ -394,15 +268,9 @@ outcome run_floor(const options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const options o = parse(argc, argv);
+  inmem::g_tool = "cohort_bench_raft3_inmem";
+  const options o = inmem::parse(argc, argv);
   const outcome r = o.floor ? run_floor(o) : run_raft(o);
-  const double n = static_cast<double>(o.entries);
-  std::printf(
-      "{\"impl\":\"%s\",\"version\":\"0.1.0\",\"nodes\":3,\"entries\":%" PRIu64
-      ",\"payload\":%zu,\"batch\":%zu,\"mode\":\"%s\",\"seconds\":%.6f,\"entries_per_sec\":%.0f,"
-      "\"allocs_per_entry\":%.4f,\"bytes_alloc_per_entry\":%.1f,\"checksum\":\"%016" PRIx64
-      "\",\"payload_sharing\":\"shared\"}\n",
-      o.floor ? "cohort-floor" : "cohort", o.entries, o.payload, o.batch, o.mode.c_str(), r.seconds, n / r.seconds,
-      static_cast<double>(r.allocs) / n, static_cast<double>(r.alloc_bytes) / n, r.checksum);
+  inmem::print_json(o.floor ? "cohort-floor" : "cohort", o, r);
   return 0;
 }
