@@ -7,6 +7,7 @@
 
 #include "cohort/check.hpp"
 #include "cohort/core.hpp"
+#include "cohort/lock.hpp"
 #include "cohort/partition.hpp"
 #include "cohort/paxos.hpp"
 #include "cohort/raft.hpp"

@@ -1,0 +1,343 @@
+// cohort/lock/command.hpp - the lock service's commands and their binary encoding.
+//
+// A client builds a `command` (open_session, keep_alive, acquire, ...) and
+// sends it to the leader; the leader stamps it with its own monotonic clock
+// reading and proposes `encode(cmd, clock.now())`. Time enters the state
+// machine only through these stamps (see lock_service.hpp), so every replica
+// computes the same expiries.
+//
+// Encoding (little-endian, fixed-width):
+//   u8 version (1) | u8 kind | i64 stamp_ns | kind-specific fields:
+//     tick           -
+//     open_session   i64 ttl_ns | u64 owner
+//     keep_alive     u64 session
+//     close_session  u64 session
+//     acquire        u64 session | u64 request | u8 mode | u32 permits | u32 limit |
+//                    i64 wait_ns | i64 lock_delay_ns | u16 name_len | name bytes
+//     release        u64 session | u64 token | u16 name_len | name bytes
+// decode() checks every length and enum value and that nothing trails: a
+// malformed payload gives errc::malformed_message, never a read out of bounds.
+// Value ranges (TTL bounds, permits <= limit, ...) are the service's to check.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "cohort/core/bytes.hpp"
+#include "cohort/core/result.hpp"
+#include "cohort/core/time.hpp"
+#include "cohort/core/types.hpp"
+#include "cohort/lock/fencing.hpp"
+
+namespace cohort::lock {
+
+struct session_id_tag {};
+/// A client session (the log index of the command that opened it); no arithmetic.
+using session_id = tagged_u64<session_id_tag>;
+
+enum class command_kind : std::uint8_t {
+  tick = 1,       ///< only moves the service's time (the leader proposes it periodically)
+  open_session,   ///< opens a session with a TTL
+  keep_alive,     ///< renews a session for its TTL
+  close_session,  ///< ends a session: its locks are released at once (no lock-delay)
+  acquire,        ///< takes a lock (exclusive, shared or semaphore permits), waiting up to `wait`
+  release,        ///< gives back the grant with `token`
+};
+
+enum class lock_mode : std::uint8_t {
+  exclusive = 0,  ///< one holder (of a reader/writer lock)
+  shared = 1,     ///< any number of shared holders, no exclusive one
+  semaphore = 2,  ///< `permits` of a semaphore's `limit`
+};
+
+constexpr std::string_view name_of(command_kind k) noexcept {
+  switch (k) {
+    case command_kind::tick: return "tick";
+    case command_kind::open_session: return "open_session";
+    case command_kind::keep_alive: return "keep_alive";
+    case command_kind::close_session: return "close_session";
+    case command_kind::acquire: return "acquire";
+    case command_kind::release: return "release";
+  }
+  return "unknown";
+}
+constexpr std::string_view name_of(lock_mode m) noexcept {
+  switch (m) {
+    case lock_mode::exclusive: return "exclusive";
+    case lock_mode::shared: return "shared";
+    case lock_mode::semaphore: return "semaphore";
+  }
+  return "unknown";
+}
+
+/// Waits until granted (or the session ends).
+inline constexpr duration wait_forever = duration::max();
+/// Asks for the service's configured lock-delay.
+inline constexpr duration default_lock_delay = duration{-1};
+
+/// One command; only the fields of its kind are encoded (see the file comment).
+struct command {
+  command_kind kind = command_kind::tick;
+  mono_time stamp{};  ///< the leader's clock reading at proposal (set by encode)
+  session_id session{};
+  std::uint64_t request = 0;  ///< acquire: the client's request id (increasing per session)
+  duration ttl{};             ///< open_session
+  std::uint64_t owner = 0;    ///< open_session: opaque to the service (e.g. the client's address), reported with grants
+  lock_mode mode = lock_mode::exclusive;
+  std::uint32_t permits = 1;  ///< semaphore: permits wanted
+  std::uint32_t limit = 1;    ///< semaphore: permits that exist
+  duration wait{};            ///< acquire: zero = try once; wait_forever = no deadline
+  duration lock_delay = default_lock_delay;  ///< acquire: held-lock delay after an expiry
+  fencing_token token{};                     ///< release
+  std::string name;                          ///< acquire, release: the lock's name
+
+  static command tick() { return command{}; }
+  static command open_session(duration ttl, std::uint64_t owner = 0) {
+    command c;
+    c.kind = command_kind::open_session;
+    c.ttl = ttl;
+    c.owner = owner;
+    return c;
+  }
+  static command keep_alive(session_id s) { return of_session(command_kind::keep_alive, s); }
+  static command close_session(session_id s) { return of_session(command_kind::close_session, s); }
+  static command acquire(session_id s, std::uint64_t request, std::string name, lock_mode m = lock_mode::exclusive,
+                         duration wait = wait_forever) {
+    command c = of_session(command_kind::acquire, s);
+    c.request = request;
+    c.name = std::move(name);
+    c.mode = m;
+    c.wait = wait;
+    return c;
+  }
+  static command acquire_permits(session_id s, std::uint64_t request, std::string name, std::uint32_t permits,
+                                 std::uint32_t limit, duration wait = wait_forever) {
+    command c = acquire(s, request, std::move(name), lock_mode::semaphore, wait);
+    c.permits = permits;
+    c.limit = limit;
+    return c;
+  }
+  static command release(session_id s, std::string name, fencing_token t) {
+    command c = of_session(command_kind::release, s);
+    c.name = std::move(name);
+    c.token = t;
+    return c;
+  }
+
+  friend bool operator==(const command&, const command&) = default;
+
+ private:
+  static command of_session(command_kind k, session_id s) {
+    command c;
+    c.kind = k;
+    c.session = s;
+    return c;
+  }
+};
+
+/// The longest lock name accepted by encode/decode.
+inline constexpr std::size_t name_bytes_max = 1024;
+
+namespace detail {
+
+class writer {
+ public:
+  explicit writer(std::span<std::byte> out) : out_(out) {}
+  void u8(std::uint8_t v) { put(&v, 1); }
+  void u16(std::uint16_t v) { le(v, 2); }
+  void u32(std::uint32_t v) { le(v, 4); }
+  void u64(std::uint64_t v) { le(v, 8); }
+  void i64(std::int64_t v) { le(static_cast<std::uint64_t>(v), 8); }
+  void str(std::string_view s) {
+    u16(static_cast<std::uint16_t>(s.size()));
+    put(s.data(), s.size());
+  }
+
+ private:
+  void le(std::uint64_t v, std::size_t n) {
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(out_.data() + at_, &v, n);
+      at_ += n;
+    } else {
+      for (std::size_t i = 0; i < n; ++i) out_[at_++] = static_cast<std::byte>(v >> (8 * i));
+    }
+  }
+  void put(const void* p, std::size_t n) {
+    if (n != 0) std::memcpy(out_.data() + at_, p, n);
+    at_ += n;
+  }
+  std::span<std::byte> out_;
+  std::size_t at_ = 0;
+};
+
+/// Bounds-checked reads; after the first failure every read fails.
+class reader {
+ public:
+  explicit reader(bytes_view in) : in_(in) {}
+  bool u8(std::uint8_t& v) {
+    std::uint64_t w = 0;
+    if (!le(w, 1)) return false;
+    v = static_cast<std::uint8_t>(w);
+    return true;
+  }
+  bool u16(std::uint16_t& v) {
+    std::uint64_t w = 0;
+    if (!le(w, 2)) return false;
+    v = static_cast<std::uint16_t>(w);
+    return true;
+  }
+  bool u32(std::uint32_t& v) {
+    std::uint64_t w = 0;
+    if (!le(w, 4)) return false;
+    v = static_cast<std::uint32_t>(w);
+    return true;
+  }
+  bool u64(std::uint64_t& v) { return le(v, 8); }
+  bool i64(std::int64_t& v) {
+    std::uint64_t w = 0;
+    if (!le(w, 8)) return false;
+    v = static_cast<std::int64_t>(w);
+    return true;
+  }
+  bool str(std::string& s, std::size_t max) {
+    std::uint16_t n = 0;
+    if (!u16(n) || n > max || in_.size() - at_ < n) return ok_ = false;
+    s.assign(reinterpret_cast<const char*>(in_.data() + at_), n);
+    at_ += n;
+    return true;
+  }
+  [[nodiscard]] bool at_end() const noexcept { return ok_ && at_ == in_.size(); }
+
+ private:
+  bool le(std::uint64_t& v, std::size_t n) {
+    if (!ok_ || in_.size() - at_ < n) return ok_ = false;
+    v = 0;
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(&v, in_.data() + at_, n);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) v |= std::uint64_t{std::to_integer<std::uint8_t>(in_[at_ + i])} << (8 * i);
+    }
+    at_ += n;
+    return true;
+  }
+  bytes_view in_;
+  std::size_t at_ = 0;
+  bool ok_ = true;
+};
+
+inline constexpr std::uint8_t format_version = 1;
+inline constexpr std::size_t header_bytes = 10;
+
+inline std::size_t body_bytes(const command& c) {
+  switch (c.kind) {
+    case command_kind::tick: return 0;
+    case command_kind::open_session: return 16;
+    case command_kind::keep_alive:
+    case command_kind::close_session: return 8;
+    case command_kind::acquire: return 8 + 8 + 1 + 4 + 4 + 8 + 8 + 2 + c.name.size();
+    case command_kind::release: return 8 + 8 + 2 + c.name.size();
+  }
+  return 0;
+}
+
+inline void write_body(writer& w, const command& c) {
+  switch (c.kind) {
+    case command_kind::tick: break;
+    case command_kind::open_session:
+      w.i64(c.ttl.count());
+      w.u64(c.owner);
+      break;
+    case command_kind::keep_alive:
+    case command_kind::close_session: w.u64(c.session.value()); break;
+    case command_kind::acquire:
+      w.u64(c.session.value());
+      w.u64(c.request);
+      w.u8(static_cast<std::uint8_t>(c.mode));
+      w.u32(c.permits);
+      w.u32(c.limit);
+      w.i64(c.wait.count());
+      w.i64(c.lock_delay.count());
+      w.str(c.name);
+      break;
+    case command_kind::release:
+      w.u64(c.session.value());
+      w.u64(c.token.value());
+      w.str(c.name);
+      break;
+  }
+}
+
+inline bool read_body(reader& r, command& c) {
+  std::uint64_t s = 0, t = 0;
+  std::int64_t a = 0, b = 0;
+  std::uint8_t m = 0;
+  switch (c.kind) {
+    case command_kind::tick: return true;
+    case command_kind::open_session:
+      if (!r.i64(a) || !r.u64(c.owner)) return false;
+      c.ttl = duration{a};
+      return true;
+    case command_kind::keep_alive:
+    case command_kind::close_session:
+      if (!r.u64(s)) return false;
+      c.session = session_id{s};
+      return true;
+    case command_kind::acquire:
+      if (!r.u64(s) || !r.u64(c.request) || !r.u8(m) || m > 2 || !r.u32(c.permits) || !r.u32(c.limit) ||
+          !r.i64(a) || !r.i64(b) || !r.str(c.name, name_bytes_max))
+        return false;
+      c.session = session_id{s};
+      c.mode = static_cast<lock_mode>(m);
+      c.wait = duration{a};
+      c.lock_delay = duration{b};
+      return true;
+    case command_kind::release:
+      if (!r.u64(s) || !r.u64(t) || !r.str(c.name, name_bytes_max)) return false;
+      c.session = session_id{s};
+      c.token = fencing_token{t};
+      return true;
+  }
+  return false;
+}
+
+}  // namespace detail
+
+/// The payload to propose for `c`, stamped with the leader's reading `stamp`.
+/// errc::too_large if the name is longer than name_bytes_max.
+inline result<bytes> encode(const command& c, mono_time stamp) {
+  if (c.name.size() > name_bytes_max)
+    return make_error(errc::too_large, "lock command: name of " + std::to_string(c.name.size()) +
+                                           " bytes exceeds " + std::to_string(name_bytes_max));
+  return bytes::build(detail::header_bytes + detail::body_bytes(c), [&](std::span<std::byte> out) {
+    detail::writer w(out);
+    w.u8(detail::format_version);
+    w.u8(static_cast<std::uint8_t>(c.kind));
+    w.i64(stamp.time_since_epoch().count());
+    detail::write_body(w, c);
+  });
+}
+
+/// The command in `payload` (with its stamp), or errc::malformed_message.
+inline result<command> decode(bytes_view payload) {
+  detail::reader r(payload);
+  std::uint8_t version = 0, kind = 0;
+  std::int64_t stamp = 0;
+  if (!r.u8(version) || version != detail::format_version)
+    return make_error(errc::malformed_message, "lock command: missing or unknown format version");
+  if (!r.u8(kind) || kind < 1 || kind > static_cast<std::uint8_t>(command_kind::release))
+    return make_error(errc::malformed_message, "lock command: unknown kind");
+  command c;
+  c.kind = static_cast<command_kind>(kind);
+  if (!r.i64(stamp) || !detail::read_body(r, c) || !r.at_end())
+    return make_error(errc::malformed_message,
+                      "lock command: " + std::string(name_of(c.kind)) + " payload truncated, bad field or trailing bytes");
+  c.stamp = mono_time{duration{stamp}};
+  return c;
+}
+
+}  // namespace cohort::lock
