@@ -24,11 +24,26 @@
 // partitioner around it (the floor a jump-based lookup can reach here), and
 // "xxh64_only" / "md5_only" time the key hash alone.
 //
+// Exact figures: where the structure gives them, each line also carries
+// exact_max_over_mean and exact_moved_fraction over the whole hash space
+// (ring and ketama: arcs; maglev: table slots; multi-probe: its expected
+// shares under ideal probes), free of the counting noise of max_over_mean and
+// moved_fraction_on_add (about 1/sqrt(keys per member): 2.2% per member at 2M
+// keys over 1000 members). Lines with "op":"lookup_many" time the batch API
+// (bulk.hpp; ketama_ring hashes eight keys at a time) on the same keys.
+// With libmemcached, a "ratio" line per server count times libmemcached,
+// lookup and lookup_many taking turns over the same blocks of keys, so that
+// the speedups hold on a shared, noisy machine.
+// --algo ring_join_spread / multi_probe_spread print, instead of timings, the
+// spread of one join's movement on `ring` and of multi-probe's max/mean over
+// many member sets (exact, no keys).
+//
 //   scripts/bench ring-lookup [--keys K] [--servers 10,100,1000] [--algo NAME] [--run R]
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <numeric>
@@ -87,6 +102,10 @@ struct result_line {
   std::size_t keys = 0;
   double ns = 0, max_over_mean = -1, min_over_mean = -1, moved = -1, ideal = -1, build_ms = -1;
   double expected_max_over_mean = -1;
+  // Exact over the hash space where the structure gives it (ring, ketama,
+  // maglev; multi-probe under ideal probes), free of the counting noise of
+  // max_over_mean and moved (about 1/sqrt(keys per member)).
+  double exact_max_over_mean = -1, exact_moved = -1;
   std::uint64_t moves_not_to_new = 0, table_bytes = 0, checksum = 0;
 };
 
@@ -97,10 +116,11 @@ void print(const result_line& r, int run) {
       "{{\"algo\":\"{}\",\"impl\":\"{}\",\"key_hash\":\"{}\",\"op\":\"{}\",\"servers\":{},\"weighted\":{},\"keys\":{},"
       "\"run\":{},\"ns_per_lookup\":{:.2f},\"max_over_mean\":{},\"min_over_mean\":{},\"expected_max_over_mean\":{},"
       "\"moved_fraction_on_add\":{},\"ideal_moved_fraction\":{},\"add_from\":{},\"moves_not_to_new\":{},"
-      "\"table_bytes\":{},\"build_ms\":{},\"checksum\":{}}}\n",
+      "\"table_bytes\":{},\"build_ms\":{},\"checksum\":{},\"exact_max_over_mean\":{},\"exact_moved_fraction\":{}}}\n",
       r.algo, r.impl, r.key_hash, r.op, r.servers, r.weighted, r.keys, run, r.ns, num(r.max_over_mean, 4),
       num(r.min_over_mean, 4), num(r.expected_max_over_mean, 4), num(r.moved, 5), num(r.ideal, 5), r.add_from,
-      r.moves_not_to_new, r.table_bytes, num(r.build_ms, 2), r.checksum);
+      r.moves_not_to_new, r.table_bytes, num(r.build_ms, 2), r.checksum, num(r.exact_max_over_mean, 4),
+      num(r.exact_moved, 6));
   std::fflush(stdout);
 }
 
@@ -144,6 +164,28 @@ std::vector<std::uint32_t> time_lookups(std::size_t n, F owner_of, result_line& 
   return owner;
 }
 
+// Times p.lookup_many over the first `n` keys, `chunk` keys a call (the views
+// are made inside the timed loop); fills ns, checksum and op = "lookup_many".
+template <class P>
+std::vector<std::uint32_t> time_lookup_many(const P& p, const keyset& keys, std::size_t n, result_line& r) {
+  constexpr std::size_t chunk = 256;
+  std::vector<std::uint32_t> owner(n);
+  std::vector<cohort::bytes_view> in(chunk);
+  std::vector<node_id> out(chunk);
+  const auto t1 = std::chrono::steady_clock::now();
+  for (std::size_t k = 0; k < n; k += chunk) {
+    const std::size_t m = std::min(chunk, n - k);
+    for (std::size_t i = 0; i < m; ++i) in[i] = keys.at(k + i);
+    if (!p.lookup_many(std::span(in.data(), m), std::span(out.data(), m))) std::exit(3);
+    for (std::size_t i = 0; i < m; ++i) owner[k + i] = index_of(out[i]);
+  }
+  const auto t2 = std::chrono::steady_clock::now();
+  r.ns = std::chrono::duration<double, std::nano>(t2 - t1).count() / static_cast<double>(n);
+  r.checksum = std::accumulate(owner.begin(), owner.end(), std::uint64_t{0});
+  r.op = "lookup_many";
+  return owner;
+}
+
 // Counts keys whose owner differs from `before` under `owner_of`; moves whose
 // new owner is not `fresh` go to moves_not_to_new.
 template <class F>
@@ -156,41 +198,113 @@ void count_moves(const std::vector<std::uint32_t>& before, F owner_of, std::uint
   r.moved = static_cast<double>(moved) / static_cast<double>(before.size());
 }
 
-template <class P>
-std::uint64_t table_bytes_of(const P& p) {
-  if constexpr (requires { p.table_bytes(); }) return p.table_bytes();
-  else if constexpr (requires { p.table(); }) return p.table().size() * sizeof(node_id) + p.slots().size_bytes();
-  else if constexpr (requires { p.buckets(); }) return p.buckets().size() * sizeof(p.buckets()[0]);
-  else if constexpr (requires { p.slots(); }) return p.slots().size_bytes();
-  else if constexpr (requires { p.ring(); }) return p.ring().size() * sizeof(p.ring()[0]);
-  else return 0;
-}
-
-// Exact expected max/mean of multi-probe hashing for its ring, with ideal
+// Exact expected shares of multi-probe hashing for its ring, with ideal
 // independent probes: a probe's clockwise distance d to the next point has
 // P(d <= x) = F(x) = sum_j min(x, g_j) over the arcs g_j (ring length 1); the
 // key goes to the arc of the closest probe, so arc i wins with probability
 // k * integral_0^{g_i} (1 - F(x))^(k-1) dx, summed piecewise (F is linear
-// between sorted arc lengths).
+// between sorted arc lengths). Returned per ring position.
 template <class H>
-double multi_probe_expected_max(const cp::multi_probe<H>& p) {
+std::vector<double> multi_probe_shares(const cp::multi_probe<H>& p) {
   const auto& ring = p.ring();
   const std::size_t n = ring.size();
   const double k = static_cast<double>(p.probes());
-  std::vector<double> gap(n);
-  for (std::size_t i = 0; i < n; ++i)
+  std::vector<double> gap(n, 1.0);
+  for (std::size_t i = 0; i < n && n > 1; ++i)
     gap[i] = static_cast<double>(ring[i].hash - ring[(i + n - 1) % n].hash) / 18446744073709551616.0;
-  if (n == 1) return 1.0;
-  std::sort(gap.begin(), gap.end());
-  double f = 0, at = 0, win = 0, best = 0;  // F(at), the win probability of an arc of length `at`
+  std::vector<double> sorted = gap, win(n);
+  std::sort(sorted.begin(), sorted.end());
+  double f = 0, at = 0, acc = 0;  // F(at), the win probability of an arc of length `at`
   for (std::size_t m = 0; m < n; ++m) {
-    const double b = static_cast<double>(n - m);  // arcs longer than `at`
-    const double f_next = f + b * (gap[m] - at);
-    win += (std::pow(std::max(0.0, 1 - f), k) - std::pow(std::max(0.0, 1 - f_next), k)) / b;
-    f = f_next, at = gap[m];
-    best = win;  // gaps ascend: the last is the largest
+    const double b = static_cast<double>(n - m);  // arcs at least this long
+    const double f_next = f + b * (sorted[m] - at);
+    acc += (std::pow(std::max(0.0, 1 - f), k) - std::pow(std::max(0.0, 1 - f_next), k)) / b;
+    f = f_next, at = sorted[m], win[m] = acc;
   }
-  return best * static_cast<double>(n);
+  std::vector<double> share(n);
+  for (std::size_t i = 0; i < n; ++i)
+    share[i] = win[static_cast<std::size_t>(std::lower_bound(sorted.begin(), sorted.end(), gap[i]) - sorted.begin())];
+  return share;
+}
+
+// Max over members of (exact share) / (weight share).
+double max_ratio(const std::vector<double>& share, const std::vector<double>& w, std::uint32_t s) {
+  const double wsum = std::accumulate(w.begin(), w.begin() + s, 0.0);
+  double m = 0;
+  for (std::uint32_t i = 0; i < s; ++i) m = std::max(m, share[i] / (w[i] / wsum));
+  return m;
+}
+
+// The hash-space fraction whose owner differs between two rings: over the
+// union of both point sets, each arc (u_prev, u] has one owner in each.
+template <class Points, class Owner>
+double ring_moved(const Points& a, const Points& b, Owner owner_a, Owner owner_b, double space) {
+  std::vector<std::uint64_t> u;
+  for (const auto& p : a) u.push_back(p.hash);
+  for (const auto& p : b) u.push_back(p.hash);
+  std::sort(u.begin(), u.end());
+  u.erase(std::unique(u.begin(), u.end()), u.end());
+  double moved = 0;
+  for (std::size_t i = 0; i < u.size(); ++i) {
+    const std::uint64_t prev = i == 0 ? u.back() : u[i - 1];
+    const double arc = i == 0 ? space - static_cast<double>(prev - u[0]) : static_cast<double>(u[i] - prev);
+    if (owner_a(u[i]) != owner_b(u[i])) moved += arc;
+  }
+  return moved / space;
+}
+
+// Exact metrics: before = the s servers, after = with server s added.
+void exact_metrics(const cp::ring<>& before, const cp::ring<>& after, const std::vector<double>& w, std::uint32_t s,
+                   result_line& r) {
+  std::vector<double> share(s, 0.0);
+  const auto& pts = before.points();
+  for (std::size_t i = 0; i < pts.size(); ++i)
+    share[index_of(pts[i].id)] += static_cast<double>(pts[i].hash - pts[(i + pts.size() - 1) % pts.size()].hash) / 0x1p64;
+  r.exact_max_over_mean = max_ratio(share, w, s);
+  auto owner = [](const cp::ring<>& x) { return [&x](std::uint64_t h) { return x.owner_of_hash(h); }; };
+  r.exact_moved = ring_moved(before.points(), after.points(), owner(before), owner(after), 0x1p64);
+}
+struct ketama_point64 {
+  std::uint64_t hash;
+};
+void exact_metrics(const cp::ketama_ring& before, const cp::ketama_ring& after, const std::vector<double>& w,
+                   std::uint32_t s, result_line& r) {
+  std::vector<double> share(s, 0.0);
+  const auto& pts = before.points();
+  for (std::size_t i = 0; i < pts.size(); ++i)
+    share[pts[i].index] += static_cast<double>(static_cast<std::uint32_t>(pts[i].value - pts[(i + pts.size() - 1) % pts.size()].value)) / 0x1p32;
+  if (pts.size() == 1) share[pts[0].index] = 1;
+  r.exact_max_over_mean = max_ratio(share, w, s);
+  auto widen = [](const cp::ketama_ring& x) {
+    std::vector<ketama_point64> v;
+    for (const auto& p : x.points()) v.push_back({p.value});
+    return v;
+  };
+  auto owner = [](const cp::ketama_ring& x) {
+    return [&x](std::uint64_t h) { return x.owner_index(static_cast<std::uint32_t>(h)); };
+  };
+  // 32-bit space: arcs are differences of 32-bit values held in 64 bits.
+  r.exact_moved = ring_moved(widen(before), widen(after), owner(before), owner(after), 0x1p32);
+}
+template <class H>
+void exact_metrics(const cp::maglev<H>& before, const cp::maglev<H>& after, const std::vector<double>& w,
+                   std::uint32_t s, result_line& r) {
+  std::vector<double> share(s, 0.0);
+  for (const node_id id : before.table()) share[index_of(id)] += 1.0 / static_cast<double>(before.table_size());
+  r.exact_max_over_mean = max_ratio(share, w, s);
+  r.exact_moved = static_cast<double>(after.last_rebuild_changed()) / static_cast<double>(after.table_size());
+}
+template <class H>
+void exact_metrics(const cp::multi_probe<H>& before, const cp::multi_probe<H>& after, const std::vector<double>& w,
+                   std::uint32_t s, result_line& r) {
+  const auto share = multi_probe_shares(before);
+  std::vector<double> by_member(s, 0.0);
+  for (std::size_t i = 0; i < share.size(); ++i) by_member[index_of(before.ring()[i].id)] = share[i];
+  r.exact_max_over_mean = max_ratio(by_member, w, s);
+  r.expected_max_over_mean = r.exact_max_over_mean;
+  const auto after_share = multi_probe_shares(after);
+  for (std::size_t i = 0; i < after_share.size(); ++i)
+    if (index_of(after.ring()[i].id) == s) r.exact_moved = after_share[i];  // monotone: only to the new member
 }
 
 // The generic run: build s servers, time lookups, add server s, count moves.
@@ -202,19 +316,34 @@ void run_partitioner(const std::string& algo, P p, std::uint32_t s, const keyset
   r.servers = s, r.keys = n, r.weighted = w123, r.add_from = s;
   if constexpr (std::is_same_v<P, cp::ketama_ring>) r.key_hash = "md5";
   const auto w = weights(s + 1, w123);
-  const double t0 = now_ms();
-  for (std::uint32_t i = 0; i < s; ++i)
-    if (!p.add(server(i, w[i]))) std::exit(3);
+  std::vector<cp::member> list;
+  for (std::uint32_t i = 0; i < s; ++i) list.push_back(server(i, w[i]));
+  const double t0 = now_ms();  // add_all (one build) where the partitioner has it
+  if constexpr (requires { p.add_all(std::span<const cp::member>(list)); }) {
+    if (!p.add_all(list)) std::exit(3);
+  } else {
+    for (const auto& m : list)
+      if (!p.add(m)) std::exit(3);
+  }
   r.build_ms = now_ms() - t0;
-  r.table_bytes = table_bytes_of(p);
-  if constexpr (requires { p.probes(); }) r.expected_max_over_mean = multi_probe_expected_max(p);
+  r.table_bytes = p.table_bytes();
   auto owner_of = [&](std::size_t k) { return index_of(p.lookup(keys.at(k)).value()); };
   const auto owner = time_lookups(n, owner_of, r);
   load_metrics(owner, w, s, r);
+  result_line batch = r;
+  if constexpr (requires { p.lookup_many(std::span<const cohort::bytes_view>{}, std::span<node_id>{}); })
+    if (time_lookup_many(p, keys, n, batch) != owner) std::exit(6);
+  const P before = p;
   if (!p.add(server(s, w[s]))) std::exit(3);
   count_moves(owner, owner_of, s, r);
   r.ideal = w[s] / std::accumulate(w.begin(), w.end(), 0.0);
+  if constexpr (requires { exact_metrics(before, p, w, s, r); }) exact_metrics(before, p, w, s, r);
   print(r, run);
+  if (batch.op == "lookup_many") {
+    batch.moved = r.moved, batch.ideal = r.ideal, batch.moves_not_to_new = r.moves_not_to_new;
+    batch.exact_max_over_mean = r.exact_max_over_mean, batch.exact_moved = r.exact_moved;
+    print(batch, run);
+  }
 }
 
 // Bounded loads: each key is acquired (a map insert, timed as the lookup);
@@ -229,7 +358,7 @@ void run_bounded_load(std::uint32_t s, const keyset& keys, std::size_t n, int ru
   for (std::uint32_t i = 0; i < s; ++i)
     if (!p.add(server(i, 1))) std::exit(3);
   r.build_ms = now_ms() - t0;
-  r.table_bytes = p.ring().size() * sizeof(p.ring()[0]);
+  r.table_bytes = p.table_bytes();
   const auto owner = time_lookups(n, [&](std::size_t k) { return index_of(p.acquire(keys.at(k)).value()); }, r);
   load_metrics(owner, weights(s, false), s, r);
   r.expected_max_over_mean = static_cast<double>(p.capacity(n)) * s / static_cast<double>(n);  // the hard bound
@@ -252,7 +381,7 @@ void run_memento_removed(std::uint32_t s, const keyset& keys, std::size_t n, int
   std::uint32_t last_removed = 0;
   for (std::uint32_t i = 5; i < s; i += 10) (void)p.remove(node_id{i + 1}), last_removed = i;
   r.servers = s, r.add_from = static_cast<std::uint32_t>(p.size());  // add_from: working servers
-  r.table_bytes = table_bytes_of(p);
+  r.table_bytes = p.table_bytes();
   auto owner_of = [&](std::size_t k) { return index_of(p.lookup(keys.at(k)).value()); };
   const auto owner = time_lookups(n, owner_of, r);
   // Loads over the working servers only.
@@ -351,6 +480,9 @@ std::vector<std::uint32_t> owners(const memc& lm, const keyset& keys) {
   return o;
 }
 
+void ketama_interleaved(const memc& lm, std::uint32_t s, const std::vector<double>& w, const keyset& keys, bool w123,
+                        int run);
+
 void run_libmemcached(std::uint32_t s, std::uint32_t limit, const keyset& keys, bool w123, int run) {
   result_line r;
   r.algo = w123 ? "ketama_weighted_w123" : "ketama_weighted";
@@ -381,8 +513,118 @@ void run_libmemcached(std::uint32_t s, std::uint32_t limit, const keyset& keys, 
   fmt::print("{{\"check\":\"ketama_identical_to_libmemcached\",\"servers\":[{},{}],\"weighted\":{},\"keys\":{},"
              "\"differ\":{}}}\n", s, other_count, w123, keys.n, differ);
   if (differ != 0) std::exit(4);
+  ketama_interleaved(lm, s, w, keys, w123, run);
+}
+
+// The speed ratio measured robustly on a shared machine: libmemcached, cohort's
+// lookup and cohort's lookup_many take turns over the same blocks of keys
+// (65,536 keys a turn), so a change of load hits all three alike; total time
+// per implementation over all keys. One "ratio" line.
+void ketama_interleaved(const memc& lm, std::uint32_t s, const std::vector<double>& w, const keyset& keys, bool w123,
+                        int run) {
+  cp::ketama_ring ours;
+  std::vector<cp::member> list;
+  for (std::uint32_t i = 0; i < s; ++i) list.push_back(server(i, w[i]));
+  if (!ours.add_all(list)) std::exit(3);
+  constexpr std::size_t block = 65536, chunk = 256;
+  std::vector<std::uint32_t> theirs(block), one(block), many(block);
+  std::vector<cohort::bytes_view> in(chunk);
+  std::vector<node_id> out(chunk);
+  double t_lm = 0, t_one = 0, t_many = 0;
+  std::uint64_t differ = 0;
+  const auto since = [](auto t) { return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t).count(); };
+  for (std::size_t b = 0; b < keys.n; b += block) {
+    const std::size_t m = std::min(block, keys.n - b);
+    auto t = std::chrono::steady_clock::now();
+    for (std::size_t k = 0; k < m; ++k) theirs[k] = lm.owner(keys, b + k);
+    t_lm += since(t);
+    t = std::chrono::steady_clock::now();
+    for (std::size_t k = 0; k < m; ++k) one[k] = index_of(ours.lookup(keys.at(b + k)).value());
+    t_one += since(t);
+    t = std::chrono::steady_clock::now();
+    for (std::size_t k = 0; k < m; k += chunk) {
+      const std::size_t c = std::min(chunk, m - k);
+      for (std::size_t i = 0; i < c; ++i) in[i] = keys.at(b + k + i);
+      if (!ours.lookup_many(std::span(in.data(), c), std::span(out.data(), c))) std::exit(3);
+      for (std::size_t i = 0; i < c; ++i) many[k + i] = index_of(out[i]);
+    }
+    t_many += since(t);
+    for (std::size_t k = 0; k < m; ++k) differ += (theirs[k] != one[k]) + (theirs[k] != many[k]);
+  }
+  const double n = static_cast<double>(keys.n);
+  fmt::print("{{\"ratio\":\"ketama_interleaved\",\"algo\":\"{}\",\"servers\":{},\"keys\":{},\"run\":{},"
+             "\"libmemcached_ns\":{:.2f},\"cohort_lookup_ns\":{:.2f},\"cohort_lookup_many_ns\":{:.2f},"
+             "\"speedup_lookup\":{:.3f},\"speedup_lookup_many\":{:.3f},\"differ\":{}}}\n",
+             w123 ? "ketama_weighted_w123" : "ketama_weighted", s, keys.n, run, t_lm / n, t_one / n, t_many / n,
+             t_lm / t_one, t_lm / t_many, differ);
+  std::fflush(stdout);
+  if (differ != 0) std::exit(4);
 }
 #endif
+
+// Order statistics of a sample, printed as one JSON line.
+void print_spread(const std::string& algo, const std::string& what, std::uint32_t s, std::uint64_t param,
+                  std::vector<double> v, int run) {
+  std::sort(v.begin(), v.end());
+  const double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  const auto at = [&](double q) { return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1))]; };
+  const auto over = std::count_if(v.begin(), v.end(), [](double x) { return x > 1.05; });
+  fmt::print("{{\"algo\":\"{}\",\"impl\":\"{}\",\"what\":\"{}\",\"servers\":{},\"param\":{},\"samples\":{},\"run\":{},"
+             "\"mean\":{:.4f},\"p05\":{:.4f},\"p50\":{:.4f},\"p95\":{:.4f},\"max\":{:.4f},\"over_1_05\":{:.3f}}}\n",
+             algo, cohort_impl, what, s, param, v.size(), run, mean, at(0.05), at(0.5), at(0.95), v.back(),
+             static_cast<double>(over) / static_cast<double>(v.size()));
+}
+
+// How far one join's exact movement strays from the ideal on `ring`: for 400
+// different new members (names after the s servers), the new member's exact
+// share of the hash space (a monotone ring moves exactly that) over 1/(s+1),
+// for several points per unit. No keys: exact arcs.
+void run_ring_join_spread(std::uint32_t s, int run) {
+  for (std::uint32_t per_unit : {160U, 320U, 640U, 1280U, 2560U}) {
+    cp::ring<> r(per_unit);
+    std::vector<cp::member> list;
+    for (std::uint32_t i = 0; i < s; ++i) list.push_back(server(i, 1));
+    if (!r.add_all(list)) std::exit(3);
+    std::vector<std::uint64_t> pts;
+    for (const auto& p : r.points()) pts.push_back(p.hash);
+    std::vector<double> ratio;
+    for (std::uint32_t t = 0; t < 400; ++t) {
+      const cp::member fresh = server(s + t, 1);
+      std::vector<std::uint64_t> mine;
+      for (std::uint64_t j = 0; j < r.point_count(1); ++j) mine.push_back(r.hash()(cp::as_key(fresh.name), j));
+      std::sort(mine.begin(), mine.end());
+      double share = 0;  // each new point takes the arc back to the previous point, old or new
+      for (std::size_t j = 0; j < mine.size(); ++j) {
+        const auto it = std::lower_bound(pts.begin(), pts.end(), mine[j]);
+        std::uint64_t gap = mine[j] - (it == pts.begin() ? pts.back() : *(it - 1));
+        if (mine.size() > 1) gap = std::min(gap, mine[j] - mine[(j + mine.size() - 1) % mine.size()]);
+        share += static_cast<double>(gap) / 0x1p64;
+      }
+      ratio.push_back(share * (s + 1));
+    }
+    print_spread("ring_join_spread", "exact moved / ideal on one join, over 400 joining members; param = points per unit",
+                 s, per_unit, ratio, run);
+  }
+}
+
+// How far the busiest member's exact expected load strays from the mean with
+// multi-probe hashing: 200 rings of s members (names "set<t>-<i>"), exact
+// max/mean under ideal probes, for several probe counts.
+void run_multi_probe_spread(std::uint32_t s, int run) {
+  for (std::size_t probes : {21U, 23U, 26U, 31U}) {
+    std::vector<double> ratio;
+    for (std::uint32_t t = 0; t < 200; ++t) {
+      auto p = cp::multi_probe<>::create(probes).value();
+      std::vector<cp::member> list;
+      for (std::uint32_t i = 0; i < s; ++i)
+        list.push_back(cp::member{node_id{i + 1}, fmt::format("set{}-{}", t, i), 1.0, {}, {}});
+      if (!p.add_all(list)) std::exit(3);
+      const auto share = multi_probe_shares(p);
+      ratio.push_back(*std::max_element(share.begin(), share.end()) * s);
+    }
+    print_spread("multi_probe_spread", "exact max/mean over 200 rings; param = probes", s, probes, ratio, run);
+  }
+}
 
 options parse(int argc, char** argv) {
   options o;
@@ -442,6 +684,9 @@ void run_all(const options& o, const keyset& keys) {
     if (want("rendezvous")) run_partitioner("rendezvous", cp::rendezvous<>{}, s, keys, linear, false, r);
     if (want("rendezvous")) run_partitioner("rendezvous", cp::rendezvous<>{}, s, keys, linear / (s >= 1000 ? 5 : 1), true, r);
     if (want("bounded_load")) run_bounded_load(s, keys, held, r);
+    // Spreads (exact, no keys): only when asked for by name.
+    if (o.algo == "ring_join_spread") run_ring_join_spread(s, r);
+    if (o.algo == "multi_probe_spread") run_multi_probe_spread(s, r);
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <cohort/partition/hash.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,31 @@ TEST_CASE("md5: the RFC 1321 test suite (appendix A.5)", "[partition][hash]") {
   CHECK(hex(cp::md5(cp::as_key(std::string(55, 'x')))) == "04364420e25c512fd958a70738aa8f72");
   CHECK(hex(cp::md5(cp::as_key(std::string(56, '0')))) == "ce992c2ad906967c63c3f9ab0c2294a9");
   CHECK(hex(cp::md5(cp::as_key(std::string(64, '0')))) == "10eab6008d5642cf42abd2aa41f847cb");
+}
+
+TEST_CASE("md5_short_many: eight messages at once equal md5() of each", "[partition][hash]") {
+  // Every length a single block takes (0..55), in every lane position.
+  const auto data = pattern(64);
+  for (std::size_t first = 0; first <= 55; ++first) {
+    cohort::bytes_view in[cp::md5_lanes];
+    for (std::size_t l = 0; l < cp::md5_lanes; ++l) in[l] = cohort::bytes_view(data.data() + l, (first + 7 * l) % 56);
+    std::array<std::uint8_t, 16> out[cp::md5_lanes];
+    cp::md5_short_many(in, out);
+    for (std::size_t l = 0; l < cp::md5_lanes; ++l) {
+      INFO("lane " << l << " length " << in[l].size());
+      REQUIRE(out[l] == cp::md5(in[l]));
+    }
+  }
+  // And against the RFC's vectors directly.
+  const char* text[cp::md5_lanes] = {"", "a", "abc", "message digest", "abcdefghijklmnopqrstuvwxyz", "", "abc", "a"};
+  cohort::bytes_view in[cp::md5_lanes];
+  for (std::size_t l = 0; l < cp::md5_lanes; ++l) in[l] = cp::as_key(text[l]);
+  std::array<std::uint8_t, 16> out[cp::md5_lanes];
+  cp::md5_short_many(in, out);
+  CHECK(hex(out[0]) == "d41d8cd98f00b204e9800998ecf8427e");
+  CHECK(hex(out[2]) == "900150983cd24fb0d6963f7d28e17f72");
+  CHECK(hex(out[4]) == "c3fcd3d76192e4007dfb496cca67e13b");
+  CHECK(hex(out[7]) == "0cc175b9c0f1b6a831c399e269772661");
 }
 
 TEST_CASE("xxh64: reference values (xxhsum and libxxhash)", "[partition][hash]") {

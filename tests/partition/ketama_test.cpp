@@ -86,6 +86,78 @@ TEST_CASE("ketama: bad input is refused and changes nothing", "[partition][ketam
   CHECK(r.size() == 1);
 }
 
+TEST_CASE("ketama: add_all builds the same continuum as adding one by one", "[partition][ketama]") {
+  for (std::uint32_t n : {1U, 9U, 37U, 120U}) {
+    std::vector<cp::member> list;
+    for (std::uint32_t i = 0; i < n; ++i) list.push_back(server(i, 1 + (i * 7) % 5));
+    cp::ketama_ring one_by_one, bulk, split;
+    for (const auto& m : list) REQUIRE(one_by_one.add(m));
+    REQUIRE(bulk.add_all(list));
+    // Two calls: the second appends to what the first built.
+    REQUIRE(split.add_all(std::span(list).first(n / 2)));
+    REQUIRE(split.add_all(std::span(list).subspan(n / 2)));
+    for (const auto* r : {&bulk, &split}) {
+      REQUIRE(r->members() == one_by_one.members());
+      REQUIRE(r->points().size() == one_by_one.points().size());
+      for (std::size_t i = 0; i < r->points().size(); ++i) {
+        REQUIRE(r->points()[i].value == one_by_one.points()[i].value);
+        REQUIRE(r->points()[i].index == one_by_one.points()[i].index);
+      }
+      for (std::uint64_t k = 0; k < 500; ++k)
+        REQUIRE(r->lookup(cp::as_key(key_of(k))).value() == one_by_one.lookup(cp::as_key(key_of(k))).value());
+      CHECK(r->table_bytes() == one_by_one.table_bytes());
+    }
+  }
+}
+
+TEST_CASE("ketama: add_all refuses a bad list whole", "[partition][ketama]") {
+  cp::ketama_ring r;
+  REQUIRE(r.add(server(0)));
+  const auto points = r.points().size();
+  const auto refused = [&](std::vector<cp::member> list, cohort::errc code) {
+    const auto res = r.add_all(list);
+    REQUIRE(!res);
+    CHECK(res.error().code == code);
+    CHECK(r.size() == 1);
+    CHECK(r.points().size() == points);
+  };
+  refused({server(1), server(2), server(1)}, cohort::errc::duplicate_member);  // repeated within the list
+  refused({server(1), server(0)}, cohort::errc::duplicate_member);             // already present
+  refused({server(1), server(2, 0.0)}, cohort::errc::invalid_argument);
+  auto unnamed = server(3);
+  unnamed.name.clear();
+  refused({server(1), unnamed}, cohort::errc::invalid_argument);
+  REQUIRE(r.add_all({}));
+  CHECK(r.size() == 1);
+}
+
+TEST_CASE("ketama: lookup_many equals lookup for keys of every length", "[partition][ketama]") {
+  cp::ketama_ring r;
+  std::vector<node_id> out(3);
+  std::vector<cohort::bytes_view> none(3);
+  CHECK(r.lookup_many(none, out).error().code == cohort::errc::no_members);
+  for (std::uint32_t i = 0; i < 23; ++i) REQUIRE(r.add(server(i, 1 + i % 3)));
+  // Keys of 0..90 bytes (the eight-at-a-time MD5 takes up to 55; longer keys
+  // in a group send that group through md5()), in batches of every size mod 8.
+  std::vector<std::string> keys;
+  for (std::size_t i = 0; i < 700; ++i) keys.push_back(std::string(i % 91, 'a') + key_of(i).substr(0, i % 5));
+  for (std::size_t batch : {1U, 7U, 8U, 9U, 64U, 700U}) {
+    for (std::size_t at = 0; at < keys.size(); at += batch) {
+      const std::size_t m = std::min(batch, keys.size() - at);
+      std::vector<cohort::bytes_view> in;
+      for (std::size_t i = 0; i < m; ++i) in.push_back(cp::as_key(keys[at + i]));
+      std::vector<node_id> got(m);
+      REQUIRE(r.lookup_many(in, got));
+      for (std::size_t i = 0; i < m; ++i) REQUIRE(got[i] == r.lookup(in[i]).value());
+    }
+  }
+  std::vector<cohort::bytes_view> two(2, cp::as_key("k"));
+  const std::vector<node_id> untouched(3, node_id{77});
+  out = untouched;
+  CHECK(r.lookup_many(two, out).error().code == cohort::errc::invalid_argument);
+  CHECK(out == untouched);
+}
+
 TEST_CASE("ketama: the per-server rounding quirk moves keys between old servers", "[partition][ketama]") {
   cp::ketama_ring r;
   for (std::uint32_t i = 0; i < 100; ++i) REQUIRE(r.add(server(i)));
@@ -112,8 +184,10 @@ TEST_CASE("ketama: recorded assignments for large server lists", "[partition][ke
     std::uint32_t n = 0;
     std::string weights;
     in >> n >> weights;
+    std::vector<cp::member> list;
+    for (std::uint32_t i = 0; i < n; ++i) list.push_back(server(i, weights == "w123" ? 1 + i % 3 : 1));
     cp::ketama_ring r;
-    for (std::uint32_t i = 0; i < n; ++i) REQUIRE(r.add(server(i, weights == "w123" ? 1 + i % 3 : 1)));
+    REQUIRE(r.add_all(list));  // one build (add_all equals adding one by one: tested below)
     std::string key;
     std::size_t owner = 0, lines = 0;
     while (in >> key >> owner) {

@@ -95,10 +95,14 @@ TEST_CASE("ring and jump: bad input is refused and changes nothing", "[partition
   CHECK(r.remove(node_id{7}).error().code == cohort::errc::unknown_member);
   CHECK(r.points().size() == pts);
   CHECK(cp::ring<>::create(0).error().code == cohort::errc::invalid_config);
+  // Capacity: 2^26 points (checked before any point is made, so this costs nothing).
   cp::ring<> big(1'000'000);
-  REQUIRE(big.add(mk(1, 60)));
-  CHECK(big.add(mk(2, 20)).error().code == cohort::errc::capacity_exceeded);  // 8e7 points > 2^26
+  CHECK(big.add(mk(1, 68)).error().code == cohort::errc::capacity_exceeded);  // 6.8e7 points > 2^26
+  CHECK(big.size() == 0);
+  REQUIRE(big.add(mk(1, 0.25)));
+  CHECK(big.add(mk(2, 67)).error().code == cohort::errc::capacity_exceeded);  // 2.5e5 + 6.7e7 > 2^26
   CHECK(big.size() == 1);
+  CHECK(big.points().size() == 250'000);
 
   cp::jump<> j;
   CHECK(j.lookup(cp::as_key("x")).error().code == cohort::errc::no_members);

@@ -184,6 +184,11 @@ class bounded_load {
   [[nodiscard]] const std::vector<point>& ring() const noexcept { return ring_; }
   /// The acquired keys and their holders.
   [[nodiscard]] const std::map<std::string, node_id, std::less<>>& assignments() const noexcept { return keys_; }
+  /// Bytes of the ring and the per-member loads (the map of acquired keys,
+  /// O(keys), is not counted: it is the caller's data).
+  [[nodiscard]] std::size_t table_bytes() const noexcept {
+    return ring_.size() * sizeof(point) + members_.size() * sizeof(member_load);
+  }
   /// The keys moved by the last release, add or remove.
   [[nodiscard]] const std::vector<moved_key>& last_moves() const noexcept { return last_moves_; }
 

@@ -22,12 +22,16 @@
 //                   only the last one). On error nothing changes.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "cohort/core/bytes.hpp"
 #include "cohort/core/result.hpp"
@@ -55,6 +59,25 @@ inline result<void> validate_member(const member& m) {
     return make_error(errc::invalid_argument,
                       "member weight must be finite, positive and at most 1e6 (got " + std::to_string(m.weight) + ")",
                       m.id);
+  return success();
+}
+
+/// The checks shared by every `add_all`: each member as validate_member, and
+/// ids distinct within `list` and absent from `present`; the first problem in
+/// list order, as an error naming `who`. O(n log n).
+inline result<void> validate_new_members(std::span<const member> list, std::vector<node_id> present, std::string_view who) {
+  std::sort(present.begin(), present.end());
+  std::vector<std::pair<node_id, std::size_t>> ids;  // (id, position in list)
+  for (std::size_t i = 0; i < list.size(); ++i) ids.emplace_back(list[i].id, i);
+  std::sort(ids.begin(), ids.end());
+  std::vector<bool> repeated(list.size(), false);
+  for (std::size_t j = 1; j < ids.size(); ++j) repeated[ids[j].second] = ids[j].first == ids[j - 1].first;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (auto v = validate_member(list[i]); !v) return v;
+    if (repeated[i] || std::binary_search(present.begin(), present.end(), list[i].id))
+      return make_error(errc::duplicate_member,
+                        std::string(who) + ": id " + std::to_string(list[i].id.value()) + " already present", list[i].id);
+  }
   return success();
 }
 

@@ -20,13 +20,16 @@
 // the minimum; at the default M = 65537 that means up to about 650 members.
 // With fewer positions per member, both balance and disruption degrade.
 //
-// Changes rebuild the whole table (O(M log M) expected); `last_rebuild_changed()`
-// reports how many positions changed owner. The result depends on the set of
+// Changes rebuild the whole table (O(M log M) expected), so building n members
+// one add() at a time costs n rebuilds; add_all(list) rebuilds once, with the
+// same table. `last_rebuild_changed()` reports how many positions changed owner. The result depends on the set of
 // members and on their order of addition (turn order), as in the paper.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -76,15 +79,25 @@ class maglev {
 
   /// Adds `m` and rebuilds. Errors as in concepts.hpp, and errc::capacity_exceeded
   /// if the table would not be larger than the number of members.
-  result<void> add(const member& m) {
-    if (auto ok = validate_member(m); !ok) return ok;
-    if (contains(m.id)) return make_error(errc::duplicate_member, "maglev: " + detail::id_text(m.id) + " already present", m.id);
-    if (slots_.size() + 1 >= table_size_)
-      return make_error(errc::capacity_exceeded, "maglev: table size " + std::to_string(table_size_) +
-                                                     " must exceed the member count " + std::to_string(slots_.size() + 1), m.id);
-    const auto name = detail::name_bytes(m.name);
-    slots_.push_back(slot{m.id, hash_(name, offset_seed) % table_size_, hash_(name, skip_seed) % (table_size_ - 1) + 1, m.weight});
-    members_.push_back(m);
+  result<void> add(const member& m) { return add_all(std::span<const member>(&m, 1)); }
+
+  /// Adds every member of `list`, in order, and rebuilds once: the same table
+  /// as add() of each in turn (last_rebuild_changed() then counts against the
+  /// table before the call). Errors as add(), also for an id repeated within
+  /// the list; on error nothing changes.
+  result<void> add_all(std::span<const member> list) {
+    if (auto v = validate_new_members(list, member_ids(), "maglev"); !v) return v;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const member& m = list[i];
+      if (slots_.size() + i + 1 >= table_size_)
+        return make_error(errc::capacity_exceeded, "maglev: table size " + std::to_string(table_size_) +
+                                                       " must exceed the member count " + std::to_string(slots_.size() + i + 1), m.id);
+    }
+    for (const member& m : list) {
+      const auto name = detail::name_bytes(m.name);
+      slots_.push_back(slot{m.id, hash_(name, offset_seed) % table_size_, hash_(name, skip_seed) % (table_size_ - 1) + 1, m.weight});
+      members_.push_back(m);
+    }
     rebuild();
     return success();
   }
@@ -120,6 +133,10 @@ class maglev {
   /// How many table positions changed owner in the last add or remove (all M on
   /// the first add; all on removing the last member).
   [[nodiscard]] std::uint64_t last_rebuild_changed() const noexcept { return last_changed_; }
+  /// Bytes of the lookup structures: the table and the member records.
+  [[nodiscard]] std::size_t table_bytes() const noexcept {
+    return table_.size() * sizeof(node_id) + slots_.size() * sizeof(slot);
+  }
 
   /// Trial division; exact for every n < 2^64 (slow only for huge n, which create() bounds).
   static constexpr bool is_prime(std::uint64_t n) noexcept {
@@ -131,6 +148,11 @@ class maglev {
   }
 
  private:
+  [[nodiscard]] std::vector<node_id> member_ids() const {
+    std::vector<node_id> ids;
+    for (const auto& s : slots_) ids.push_back(s.id);
+    return ids;
+  }
   void rebuild() {
     std::vector<node_id> next(slots_.empty() ? 0 : table_size_, no_node);
     if (!slots_.empty()) fill(next);

@@ -136,6 +136,8 @@ class memento {
   [[nodiscard]] const std::vector<bucket>& buckets() const noexcept { return buckets_; }
   /// The most recently removed bucket (the next add fills it), or `none`.
   [[nodiscard]] std::uint32_t last_removed() const noexcept { return last_removed_; }
+  /// Bytes of the lookup structure: the bucket table, removed buckets included.
+  [[nodiscard]] std::size_t table_bytes() const noexcept { return buckets_.size() * sizeof(bucket); }
   [[nodiscard]] const H& hash() const noexcept { return hash_; }
 
  private:

@@ -81,6 +81,8 @@ class placement {
   [[nodiscard]] std::size_t size() const noexcept { return hrw_.size(); }
   [[nodiscard]] bool contains(node_id id) const noexcept { return hrw_.contains(id); }
   [[nodiscard]] const std::vector<member>& members() const noexcept { return hrw_.members(); }
+  /// Bytes of the lookup structure (the ranking's records; labels are in members()).
+  [[nodiscard]] std::size_t table_bytes() const noexcept { return hrw_.table_bytes(); }
   /// The underlying ranking.
   [[nodiscard]] const rendezvous<H>& ranking() const noexcept { return hrw_; }
 

@@ -118,6 +118,8 @@ class rendezvous {
   [[nodiscard]] const std::vector<member>& members() const noexcept { return members_; }
   /// The scoring records, parallel to members().
   [[nodiscard]] std::span<const slot> slots() const noexcept { return slots_; }
+  /// Bytes of the lookup structure: one scoring record per member.
+  [[nodiscard]] std::size_t table_bytes() const noexcept { return slots_.size() * sizeof(slot); }
   [[nodiscard]] const H& hash() const noexcept { return hash_; }
 
   /// The score of a member record for a key hash (the ranking function).

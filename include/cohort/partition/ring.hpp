@@ -9,13 +9,16 @@
 //
 // Lookup: one 64-bit hash of the key, a bucket index over its top bits
 // (about one point per bucket) and a short binary search. Memory: 16 bytes
-// per point (hash, member position) plus 4 bytes per bucket.
+// per point (hash, member id) plus 4 bytes per bucket.
+// Building: add() merges the member's sorted points in (O(points)); add_all()
+// adds a list with one sort, the same ring as adding it member by member.
 // Invariants: points_ sorted by (hash, id); buckets_ as in index_buckets().
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -46,16 +49,27 @@ class ring {
     return ring(points_per_unit, std::move(hash));
   }
 
-  result<void> add(const member& m) {
-    if (auto v = validate_member(m); !v) return v;
-    if (contains(m.id)) return make_error(errc::duplicate_member, "ring: " + detail::id_text(m.id) + " already present", m.id);
-    const double want = std::round(m.weight * per_unit_);
-    const auto count = static_cast<std::uint64_t>(std::max(1.0, want));
-    if (points_.size() + count > points_max)
-      return make_error(errc::capacity_exceeded, "ring: more than 2^26 points", m.id);
-    members_.push_back(m);
-    for (std::uint64_t j = 0; j < count; ++j) points_.push_back(point{hash_(detail::name_bytes(m.name), j), m.id});
-    std::sort(points_.begin(), points_.end(), before);
+  /// Adds `m`: errors as in concepts.hpp; errc::capacity_exceeded beyond 2^26 points.
+  result<void> add(const member& m) { return add_all(std::span<const member>(&m, 1)); }
+
+  /// Adds every member of `list` (in order), sorting and indexing once: the
+  /// same ring as add() of each in turn. Errors as add(), also for an id
+  /// repeated within the list; on error nothing changes.
+  result<void> add_all(std::span<const member> list) {
+    std::uint64_t total = points_.size();
+    if (auto v = validate_new_members(list, member_ids(), "ring"); !v) return v;
+    for (const member& m : list) {
+      total += point_count(m.weight);
+      if (total > points_max) return make_error(errc::capacity_exceeded, "ring: more than 2^26 points", m.id);
+    }
+    const auto old_end = static_cast<std::ptrdiff_t>(points_.size());
+    for (const member& m : list) {
+      members_.push_back(m);
+      const std::uint64_t count = point_count(m.weight);
+      for (std::uint64_t j = 0; j < count; ++j) points_.push_back(point{hash_(detail::name_bytes(m.name), j), m.id});
+    }
+    std::sort(points_.begin() + old_end, points_.end(), before);
+    std::inplace_merge(points_.begin(), points_.begin() + old_end, points_.end(), before);
     index_buckets();
     return success();
   }
@@ -84,8 +98,18 @@ class ring {
     return points_.size() * sizeof(point) + buckets_.size() * sizeof(std::uint32_t);
   }
   [[nodiscard]] const H& hash() const noexcept { return hash_; }
+  /// The number of points a member of weight `w` gets: round(w * points per unit), at least 1.
+  [[nodiscard]] std::uint64_t point_count(double w) const noexcept {
+    return static_cast<std::uint64_t>(std::max(1.0, std::round(w * per_unit_)));
+  }
+  [[nodiscard]] std::uint32_t points_per_unit() const noexcept { return per_unit_; }
 
  private:
+  [[nodiscard]] std::vector<node_id> member_ids() const {
+    std::vector<node_id> ids;
+    for (const auto& m : members_) ids.push_back(m.id);
+    return ids;
+  }
   static bool before(const point& a, const point& b) noexcept {
     return a.hash != b.hash ? a.hash < b.hash : a.id < b.id;
   }
