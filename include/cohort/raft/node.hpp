@@ -117,7 +117,7 @@ class node {
   [[nodiscard]] Clock& get_clock() noexcept { return d_.clock_policy(); }
 
  private:
-  using driver_type = detail::driver<raw_type, Transport, Storage, Clock, StateMachine>;
+  using driver_type = cohort::detail::driver<raw_type, Transport, Storage, Clock, StateMachine>;
 
   explicit node(driver_type d) : d_(std::move(d)) {}
 
