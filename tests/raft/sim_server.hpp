@@ -191,7 +191,13 @@ class server {
     auto cmd = command::decode(e.data);
     std::int64_t result = 0;
     if (cmd) {
-      if (cmd->is_write) kv_[cmd->key] = cmd->value;
+      // The network may duplicate a request and a leader propose it twice:
+      // a write takes effect once, at its first entry (ops grow per client).
+      std::uint64_t& last = last_write_[cmd->client];
+      if (cmd->is_write && cmd->op > last) {
+        kv_[cmd->key] = cmd->value;
+        last = cmd->op;
+      }
       auto it = kv_.find(cmd->key);
       result = it == kv_.end() ? 0 : it->second;
     }
@@ -214,6 +220,7 @@ class server {
   std::deque<pending_batch> pending_;
   std::map<std::uint64_t, waiting> waiting_;
   std::map<std::uint64_t, std::int64_t> kv_;
+  std::map<std::uint64_t, std::uint64_t> last_write_;  ///< per client: the op of its last applied write
   log_index applied_{};
   bool stopped_ = false;
 };
