@@ -27,8 +27,15 @@ inline std::vector<std::uint64_t> seeds(std::uint64_t first, std::uint64_t count
 }
 
 /// The replay command for a test binary and Catch2 test name, with "{seed}".
+/// Catch reads commas and brackets in a test spec as syntax, so they are
+/// escaped with a backslash (kept as is inside the shell's double quotes).
 inline std::string replay_command(const std::string& binary, const std::string& test_name) {
-  return "COHORT_SEED={seed} " + binary + " \"" + test_name + "\"";
+  std::string spec;
+  for (char c : test_name) {
+    if (c == ',' || c == '[' || c == ']' || c == '\\') spec += '\\';
+    spec += c;
+  }
+  return "COHORT_SEED={seed} " + binary + " \"" + spec + "\"";
 }
 
 }  // namespace cohort_test
