@@ -12,6 +12,7 @@
 
 #include "sim_server.hpp"
 #include "support/seeds.hpp"
+#include "support/sim_kv_clients.hpp"
 
 using namespace std::chrono_literals;
 using namespace raft_sim;
@@ -20,95 +21,7 @@ namespace {
 
 using cluster_t = cohort::sim::cluster<server>;
 
-using kv_history = cohort::check::history<cohort::check::register_input, cohort::check::register_output>;
-
-/// Clients that send reads and writes to the server they believe leads.
-class kv_clients {
- public:
-  kv_clients(cluster_t& c, std::size_t count, std::size_t ops_each)
-      : c_(&c), ops_each_(ops_each), rng_(c.rng().fork()) {
-    for (std::size_t i = 0; i < count; ++i) {
-      slots_.push_back(slot{node_id{500 + i}});
-      auto ep = c.add_client(slots_.back().id, [this, i](node_id, envelope&& m) { on_reply(i, m); });
-      REQUIRE(ep.has_value());
-      slots_.back().ep.emplace(*ep);
-    }
-    for (std::size_t i = 0; i < count; ++i) next(i);
-  }
-  [[nodiscard]] bool done() const {
-    for (const auto& s : slots_)
-      if (s.finished < ops_each_) return false;
-    return true;
-  }
-  [[nodiscard]] const kv_history& history() const noexcept { return history_; }
-
- private:
-  struct slot {
-    node_id id;
-    std::optional<cohort::sim::network<envelope>::endpoint> ep{};
-    std::size_t finished = 0;
-    std::optional<std::size_t> current{};  // history id
-    bool is_write = false;
-    std::uint64_t op = 0;
-    node_id guess{};
-    cohort::sim::event_id timer{};
-  };
-  void next(std::size_t i) {
-    if (slots_[i].finished >= ops_each_) return;
-    c_->scheduler().after(cohort::duration{static_cast<std::int64_t>(cohort::uniform_below(rng_, 30'000'000))},
-                          [this, i] { issue(i); });
-  }
-  void issue(std::size_t i) {
-    slot& s = slots_[i];
-    const std::uint64_t key = cohort::uniform_below(rng_, 3);
-    s.is_write = cohort::chance(rng_, 1, 2);
-    s.op = ++ids_;
-    const auto value = static_cast<std::int64_t>(s.op);  // unique per write
-    s.current = history_.invoke(s.id.value(), s.is_write ? cohort::check::register_input::write(value, key)
-                                                          : cohort::check::register_input::read(key));
-    const auto& servers = c_->servers();
-    const node_id to = s.guess != cohort::no_node ? s.guess : servers[cohort::uniform_below(rng_, servers.size())];
-    envelope m;
-    m.k = envelope::kind::request;
-    m.client = s.id.value();
-    m.op = s.op;
-    m.is_write = s.is_write;
-    m.key = key;
-    m.value = s.is_write ? value : 0;
-    s.ep->send(to, std::move(m));
-    s.timer = c_->scheduler().after(400ms, [this, i] {
-      slot& t = slots_[i];
-      (void)history_.indeterminate(*t.current);
-      t.current.reset();
-      t.guess = node_id{};
-      ++t.finished;
-      next(i);
-    });
-  }
-  void on_reply(std::size_t i, const envelope& m) {
-    slot& s = slots_[i];
-    if (!s.current || s.op != m.op) return;
-    c_->scheduler().cancel(s.timer);
-    if (m.ok) {
-      (void)history_.ok(*s.current, s.is_write ? cohort::check::register_output::done()
-                                                : cohort::check::register_output::read(m.value));
-    } else {
-      // Refused by a non-leader; a duplicate of the request may still have
-      // reached the leader, so whether it took effect is unknown.
-      (void)history_.indeterminate(*s.current);
-      s.guess = m.leader;
-    }
-    s.current.reset();
-    ++s.finished;
-    next(i);
-  }
-  cluster_t* c_;
-  std::size_t ops_each_;
-  cohort::xoshiro256ss rng_;
-  std::vector<slot> slots_;
-  kv_history history_;
-  std::uint64_t ids_ = 0;
-};
+using kv_clients = cohort_test::sim_kv_clients<cluster_t, envelope>;
 
 /// The Raft safety properties, checked as the run goes (figure 3 of the paper):
 ///   election safety       at most one leader per term;
