@@ -6,6 +6,8 @@
 #include <cohort/paxos.hpp>
 #include <cohort/sim.hpp>
 
+#include "support/kv_command.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <deque>
@@ -33,21 +35,7 @@ struct envelope {
   node_id leader{};  ///< in a refused reply: who the server thinks leads
 };
 
-/// A command as stored in a slot: client, op, write flag, key, value.
-struct command {
-  std::uint64_t client = 0, op = 0, is_write = 0, key = 0;
-  std::int64_t value = 0;
-  cohort::bytes encode() const {
-    std::uint64_t w[5] = {client, op, is_write, key, static_cast<std::uint64_t>(value)};
-    return cohort::bytes::copy_of(cohort::bytes_view(reinterpret_cast<const std::byte*>(w), sizeof w));
-  }
-  static std::optional<command> decode(const cohort::bytes& b) {
-    if (b.size() != 40) return std::nullopt;
-    std::uint64_t w[5];
-    std::memcpy(w, b.view().data(), sizeof w);
-    return command{w[0], w[1], w[2], w[3], static_cast<std::int64_t>(w[4])};
-  }
-};
+using command = cohort_test::kv_command;
 
 /// What every server reports to the test's checkers.
 struct observer_hub {
