@@ -9,16 +9,21 @@
 
 #include <cohort/core/bytes.hpp>
 #include <cohort/core/types.hpp>
+#include <cohort/raft/memory_storage.hpp>
 
+#include <array>
+#include <chrono>
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 // ---- allocation counting ----------------------------------------------------
@@ -159,6 +164,160 @@ struct outcome {
   std::uint64_t alloc_bytes = 0;
   std::uint64_t checksum = 0;
 };
+
+/// Each node's log starts after a snapshot at index 1, term 1, voters {1,2,3}.
+inline cohort::snapshot bootstrap_snapshot() {
+  cohort::snapshot sn;
+  sn.meta.index = cohort::log_index{1};
+  sn.meta.term = cohort::term{1};
+  sn.meta.config.voters = {cohort::node_id{1}, cohort::node_id{2}, cohort::node_id{3}};
+  return sn;
+}
+
+constexpr int node_count = 3;
+
+/// Three raw nodes over memory_storage joined by a FIFO queue: steps (b) and
+/// (c) of the workload. Node is a raw level with has_ready/take_ready/
+/// acknowledge/step (raft::raw_node, paxos::raw_node).
+template <class Node>
+class cluster {
+ public:
+  using message_type = typename decltype(std::declval<Node&>().take_ready().messages)::value_type;
+
+  /// make(i, storage) creates node i (1-based) over its storage.
+  template <class Make>
+  explicit cluster(Make make) {
+    nodes_.reserve(node_count);
+    for (std::uint64_t i = 1; i <= node_count; ++i) {
+      storages_[i - 1] = std::make_unique<cohort::raft::memory_storage>(bootstrap_snapshot());
+      auto r = make(i, *storages_[i - 1]);
+      if (!r) fail("create node " + std::to_string(i) + ": " + r.error().message);
+      nodes_.push_back(std::move(r).value());
+    }
+    queue_.reserve(1024);
+    spare_.reserve(1024);
+  }
+
+  Node& node(int i) { return nodes_[static_cast<std::size_t>(i)]; }
+  const applier& app(int i) const { return appliers_[static_cast<std::size_t>(i)]; }
+  const cohort::raft::memory_storage& storage(int i) const { return *storages_[static_cast<std::size_t>(i)]; }
+
+  /// Steps (b) and (c); whether anything happened.
+  bool round() {
+    bool active = false;
+    for (int i = 0; i < node_count; ++i) active |= process(i);
+    if (!queue_.empty()) active = true;
+    deliver();
+    return active;
+  }
+  /// Rounds until nothing happens (untimed set-up).
+  void settle(const char* what) {
+    for (int k = 0; k < 1000; ++k)
+      if (!round()) return;
+    fail(std::string(what) + " did not settle within 1000 rounds");
+  }
+  bool done(std::uint64_t n) const {
+    for (const auto& a : appliers_)
+      if (a.applied < n) return false;
+    return true;
+  }
+  void check_order() const {
+    for (int i = 0; i < node_count; ++i)
+      if (!appliers_[i].order_fail.empty()) fail("node " + std::to_string(i + 1) + ": " + appliers_[i].order_fail);
+  }
+
+ private:
+  bool process(int i) {
+    Node& nd = node(i);
+    if (!nd.has_ready()) return false;
+    auto& r = nd.take_ready();
+    cohort::raft::memory_storage& st = *storages_[static_cast<std::size_t>(i)];
+    if (!r.entries.empty())
+      if (auto a = st.append(r.entries); !a) fail("append: " + a.error().message);
+    if (r.has_hard_state)
+      if (auto h = st.save_hard_state(r.hs); !h) fail("save hard state: " + h.error().message);
+    for (auto& m : r.messages) queue_.push_back(std::move(m));
+    for (auto& m : r.after_persist) queue_.push_back(std::move(m));
+    applier& a = appliers_[static_cast<std::size_t>(i)];
+    for (const cohort::log_entry& e : r.committed)
+      if (e.kind == cohort::entry_kind::normal) a.apply(e.data, e.index);
+    nd.acknowledge(r.number);
+    return true;
+  }
+  void deliver() {
+    spare_.swap(queue_);  // messages produced while stepping leave in the next round
+    for (auto& m : spare_) {
+      const auto to = m.to.value();
+      if (to < 1 || to > node_count) fail("message to unknown node " + std::to_string(to));
+      if (auto r = node(static_cast<int>(to - 1)).step(std::move(m)); !r)
+        fail("node " + std::to_string(to) + ": step: " + r.error().message);
+    }
+    spare_.clear();
+  }
+
+  std::array<std::unique_ptr<cohort::raft::memory_storage>, node_count> storages_;
+  std::vector<Node> nodes_;
+  std::array<applier, node_count> appliers_{};
+  std::vector<message_type> queue_;
+  std::vector<message_type> spare_;
+};
+
+/// Step 4, timed, with node 1 leading, then step 6's checks and, after
+/// timing, that every node's storage holds the proposed buffers (applying
+/// alone would not notice a storage that kept the wrong entries).
+template <class Node>
+outcome run_timed(cluster<Node>& c, const options& o, const std::vector<cohort::bytes>& payloads) {
+  Node& leader = c.node(0);
+  std::vector<cohort::bytes> batch;
+  batch.reserve(o.batch);
+  const std::uint64_t allocs0 = g_allocs, bytes0 = g_alloc_bytes;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::uint64_t proposed = 0;
+  while (!c.done(o.entries)) {
+    bool proposed_now = false;
+    if (o.mode == "msgprop") {
+      batch.clear();
+      for (std::size_t k = 0; k < o.batch && proposed < o.entries; ++k) batch.push_back(payloads[proposed++]);
+      if (!batch.empty()) {
+        if (auto r = leader.propose(std::span<const cohort::bytes>(batch)); !r) fail("propose: " + r.error().message);
+        proposed_now = true;
+      }
+    } else {
+      for (std::size_t k = 0; k < o.batch && proposed < o.entries; ++k) {
+        if (auto r = leader.propose(payloads[proposed]); !r) fail("propose: " + r.error().message);
+        ++proposed;
+        proposed_now = true;
+      }
+    }
+    const bool active = c.round();
+    c.check_order();
+    if (!active && !proposed_now && !c.done(o.entries))
+      fail("stalled: proposed " + std::to_string(proposed) + ", applied " + std::to_string(c.app(0).applied) + "/" +
+           std::to_string(c.app(1).applied) + "/" + std::to_string(c.app(2).applied));
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  outcome out{std::chrono::duration<double>(t1 - t0).count(), g_allocs - allocs0, g_alloc_bytes - bytes0, 0};
+
+  const std::uint64_t want = o.entries * o.payload;
+  for (int i = 0; i < node_count; ++i) {
+    const applier& a = c.app(i);
+    if (a.applied != o.entries || a.bytes_applied != want)
+      fail("node " + std::to_string(i + 1) + " applied " + std::to_string(a.applied) + " entries / " +
+           std::to_string(a.bytes_applied) + " bytes");
+    if (a.h != c.app(0).h) fail("checksums differ between nodes");
+    const cohort::raft::memory_storage& st = c.storage(i);
+    if (st.last_index() != cohort::log_index{o.entries + 2}) fail("node " + std::to_string(i + 1) + ": storage ends early");
+    std::vector<cohort::log_entry> got;
+    for (std::uint64_t s = 0; s < o.entries; s += 1 + o.entries / 1024) {
+      got.clear();
+      if (!st.entries(cohort::log_index{s + 3}, cohort::log_index{s + 4}, SIZE_MAX, got) || got.size() != 1 ||
+          !got[0].data.shares_with(payloads[s]))
+        fail("node " + std::to_string(i + 1) + ": storage holds the wrong entry at index " + std::to_string(s + 3));
+    }
+  }
+  out.checksum = c.app(0).h;
+  return out;
+}
 
 /// The workload's JSON line.
 inline void print_json(const char* impl, const options& o, const outcome& r) {
