@@ -7,7 +7,7 @@
 #include <map>
 #include <string>
 
-#include "../../tests/paxos/multi_sim_server.hpp"
+#include "paxos/multi_sim_server.hpp"
 #include "demo.hpp"
 
 namespace {

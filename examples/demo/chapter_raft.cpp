@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "../../tests/raft/sim_server.hpp"
+#include "raft/sim_server.hpp"
 #include "demo.hpp"
 
 namespace {
