@@ -279,7 +279,7 @@ outcome run_timed(cluster<Node>& c, const options& o, const std::vector<cohort::
       batch.clear();
       for (std::size_t k = 0; k < o.batch && proposed < o.entries; ++k) batch.push_back(payloads[proposed++]);
       if (!batch.empty()) {
-        if (auto r = leader.propose(std::span<const cohort::bytes>(batch)); !r) fail("propose: " + r.error().message);
+        if (auto r = leader.propose_moved(std::span<cohort::bytes>(batch)); !r) fail("propose: " + r.error().message);
         proposed_now = true;
       }
     } else {

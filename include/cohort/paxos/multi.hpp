@@ -80,6 +80,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -255,29 +256,12 @@ class raw_node {
   /// errc::not_leader (naming the leader when known) unless this node leads
   /// with phase 1 done; errc::busy beyond uncommitted_bytes_max;
   /// errc::too_large beyond proposal_entries_max.
-  result<log_index> propose(bytes data) { return propose(std::span<const bytes>(&data, 1)); }
+  result<log_index> propose(bytes data) { return propose_moved(std::span<bytes>(&data, 1)); }
   /// Proposes several commands at once (all or none); the last one's slot.
-  result<log_index> propose(std::span<const bytes> batch) {
-    if (batch.empty()) return make_error(errc::invalid_argument, "multi-paxos: empty proposal");
-    if (batch.size() > cfg_.proposal_entries_max)
-      return refuse(errc::too_large, "multi-paxos: proposal has more entries than proposal_entries_max");
-    if (role_ != multi_role::leader) {
-      ++stats_.proposals_refused;
-      return make_error(errc::not_leader, "multi-paxos: not the leader", leader_);
-    }
-    std::size_t bytes_in = 0;
-    for (const bytes& b : batch) bytes_in += b.size();
-    if (cfg_.uncommitted_bytes_max != 0 && uncommitted_bytes_ != 0 &&
-        uncommitted_bytes_ + bytes_in > cfg_.uncommitted_bytes_max)
-      return refuse(errc::busy, "multi-paxos: too many unchosen bytes; retry once slots are chosen");
-    uncommitted_bytes_ += bytes_in;
-    const term t = pack_ballot(promised_);
-    log_index i = last_index();
-    mark_dirty(i + 1);
-    for (const bytes& b : batch) log_.push_back(log_entry{++i, t, entry_kind::normal, b});
-    entries_to_send_ = true;  // sent with the next ready batch, shared by every proposal until then
-    return i;
-  }
+  result<log_index> propose(std::span<const bytes> batch) { return propose_batch(batch); }
+  /// As propose(batch), but moves each buffer into the log instead of sharing
+  /// it. On an error the batch is left as it was.
+  result<log_index> propose_moved(std::span<bytes> batch) { return propose_batch(batch); }
 
   /// Starts a ballot now.
   result<void> campaign() {
@@ -394,6 +378,32 @@ class raw_node {
   static constexpr std::uint64_t gap_slots_max = 4096;
 
  private:
+  template <class Buffer>
+  result<log_index> propose_batch(std::span<Buffer> batch) {
+    if (batch.empty()) return make_error(errc::invalid_argument, "multi-paxos: empty proposal");
+    if (batch.size() > cfg_.proposal_entries_max)
+      return refuse(errc::too_large, "multi-paxos: proposal has more entries than proposal_entries_max");
+    if (role_ != multi_role::leader) {
+      ++stats_.proposals_refused;
+      return make_error(errc::not_leader, "multi-paxos: not the leader", leader_);
+    }
+    std::size_t bytes_in = 0;
+    for (const bytes& b : batch) bytes_in += b.size();
+    if (cfg_.uncommitted_bytes_max != 0 && uncommitted_bytes_ != 0 &&
+        uncommitted_bytes_ + bytes_in > cfg_.uncommitted_bytes_max)
+      return refuse(errc::busy, "multi-paxos: too many unchosen bytes; retry once slots are chosen");
+    uncommitted_bytes_ += bytes_in;
+    const term t = pack_ballot(promised_);
+    log_index i = last_index();
+    mark_dirty(i + 1);
+    for (Buffer& b : batch) {
+      if constexpr (std::is_const_v<Buffer>) log_.push_back(log_entry{++i, t, entry_kind::normal, b});
+      else log_.push_back(log_entry{++i, t, entry_kind::normal, std::move(b)});
+    }
+    entries_to_send_ = true;  // sent with the next ready batch, shared by every proposal until then
+    return i;
+  }
+
   struct batch {
     std::uint64_t number = 0;
     log_index lo{}, hi{};  ///< slots written (hi == 0: none)
