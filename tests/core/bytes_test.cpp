@@ -120,6 +120,15 @@ TEST_CASE("moving transfers the share and leaves the source empty", "[bytes]") {
   CHECK(c.data() == data);
   CHECK(b.empty());  // NOLINT
   CHECK(c.as_string_view() == "xyz");
+  bytes keep = c;  // moving onto a live buffer releases its share
+  bytes d = text("old");
+  d = std::move(c);
+  CHECK(d.data() == data);
+  CHECK(keep.use_count() == 2);
+  bytes& self = d;
+  d = std::move(self);  // self-move keeps the share
+  CHECK(d.data() == data);
+  CHECK(keep.use_count() == 2);
 }
 
 TEST_CASE("assignment releases the old block", "[bytes]") {

@@ -10,6 +10,7 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "support/seeds.hpp"
 
@@ -24,7 +25,7 @@ void require_same(const C& c, const std::deque<std::string>& ref) {
 
 }  // namespace
 
-TEST_CASE("chunked_vector matches a deque under push, truncate, drop_front and clear", "[core][containers]") {
+TEST_CASE("chunked_vector matches a deque under push, append, truncate, drop_front and clear", "[core][containers]") {
   for (std::uint64_t seed : cohort_test::seeds(1, 40)) {
     CAPTURE(seed);
     cohort::xoshiro256ss rng(seed);
@@ -33,10 +34,16 @@ TEST_CASE("chunked_vector matches a deque under push, truncate, drop_front and c
     std::uint64_t next = 0;
     for (int step = 0; step < 400; ++step) {
       const auto op = cohort::uniform_below(rng, 10);
-      if (op < 6) {
+      if (op < 5) {
         const std::string v = std::to_string(next++);
         c.push_back(v);
         ref.push_back(v);
+      } else if (op == 5) {  // a bulk append crossing chunk boundaries
+        const std::size_t n = cohort::uniform_below(rng, 11);
+        std::vector<std::string> vs;
+        for (std::size_t k = 0; k < n; ++k) vs.push_back(std::to_string(next++));
+        c.append(n, [&vs](std::size_t k) -> const std::string& { return vs[k]; });
+        ref.insert(ref.end(), vs.begin(), vs.end());
       } else if (op < 8) {
         const std::size_t n = ref.empty() ? 0 : cohort::uniform_below(rng, ref.size() + 1);
         c.truncate(n);

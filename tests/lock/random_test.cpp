@@ -19,7 +19,9 @@ namespace {
 
 /// The invariants, checked from the outside by a plain reading of the state.
 std::string violation(const lock_service& m, cohort::duration now) {
-  for (const auto& [name, l] : m.locks()) {
+  for (const auto& [lock_name, state] : m.locks()) {
+    const std::string name(lock_name);
+    const lock_service::lock_state& l = *state;
     std::uint64_t used = 0;
     bool exclusive = false;
     for (const auto& h : l.holders) {

@@ -68,8 +68,12 @@ class bytes {
     return *this;
   }
   bytes& operator=(bytes&& o) noexcept {
-    bytes tmp(std::move(o));
-    swap(tmp);
+    if (this != &o) {
+      release();
+      blk_ = std::exchange(o.blk_, nullptr);
+      data_ = std::exchange(o.data_, nullptr);
+      size_ = std::exchange(o.size_, 0);
+    }
     return *this;
   }
   ~bytes() { release(); }
@@ -136,14 +140,21 @@ class bytes {
   void retain() const noexcept {
     if (blk_) __atomic_fetch_add(&blk_->refs, 1, __ATOMIC_RELAXED);
   }
+  // The empty check stays inline (moved-from and empty buffers are common on
+  // hot paths); only a shared block pays for the atomic update.
   void release() noexcept {
-    if (blk_ && __atomic_fetch_sub(&blk_->refs, 1, __ATOMIC_ACQ_REL) == 1) {
-      blk_->~block();
-      ::operator delete(static_cast<void*>(blk_));
+    if (blk_ != nullptr) {
+      drop_reference(blk_);
+      blk_ = nullptr;
+      data_ = nullptr;
+      size_ = 0;
     }
-    blk_ = nullptr;
-    data_ = nullptr;
-    size_ = 0;
+  }
+  static void drop_reference(block* blk) noexcept {
+    if (__atomic_fetch_sub(&blk->refs, 1, __ATOMIC_ACQ_REL) == 1) {
+      blk->~block();
+      ::operator delete(static_cast<void*>(blk));
+    }
   }
 
   block* blk_ = nullptr;

@@ -47,11 +47,27 @@ class chunked_vector {
   [[nodiscard]] const T& operator[](std::size_t i) const noexcept { return slot(i); }
   [[nodiscard]] T& back() noexcept { return slot(size_ - 1); }
 
-  void push_back(T v) {
-    const std::size_t p = head_ + size_;
-    if (p == chunks_.size() * ChunkSize) chunks_.push_back(new_chunk());
-    chunks_[p / ChunkSize][p % ChunkSize] = std::move(v);
+  void push_back(const T& v) {
+    next_slot() = v;
     ++size_;
+  }
+  void push_back(T&& v) {
+    next_slot() = std::move(v);
+    ++size_;
+  }
+  /// Appends element(k) for k in [0, n), a chunk at a time (element(k) gives
+  /// something assignable to T).
+  template <class Element>
+  void append(std::size_t n, Element&& element) {
+    std::size_t k = 0;
+    while (k < n) {
+      T* dst = &next_slot();
+      const std::size_t room = ChunkSize - (head_ + size_) % ChunkSize;
+      const std::size_t take = room < n - k ? room : n - k;
+      for (std::size_t j = 0; j < take; ++j) dst[j] = element(k + j);
+      size_ += take;
+      k += take;
+    }
   }
 
   /// Keeps the first n elements (n <= size()); the rest are released.
@@ -93,6 +109,13 @@ class chunked_vector {
 
  private:
   static std::unique_ptr<T[]> new_chunk() { return std::make_unique<T[]>(ChunkSize); }
+  /// The (empty) slot of element size(), adding a chunk when needed; elements
+  /// never move, so a reference into this container stays valid meanwhile.
+  T& next_slot() {
+    const std::size_t p = head_ + size_;
+    if (p == chunks_.size() * ChunkSize) chunks_.push_back(new_chunk());
+    return chunks_[p / ChunkSize][p % ChunkSize];
+  }
   T& slot(std::size_t i) const noexcept {
     const std::size_t p = head_ + i;
     return chunks_[p / ChunkSize][p % ChunkSize];

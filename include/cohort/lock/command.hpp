@@ -81,7 +81,10 @@ inline constexpr duration wait_forever = duration::max();
 inline constexpr duration default_lock_delay = duration{-1};
 
 /// One command; only the fields of its kind are encoded (see the file comment).
-struct command {
+/// `Name` owns the lock's name (`command`) or refers to bytes kept alive
+/// elsewhere (`command_view`: the payload it was decoded from, or a `command`).
+template <class Name>
+struct basic_command {
   command_kind kind = command_kind::tick;
   mono_time stamp{};  ///< the leader's clock reading at proposal (set by encode)
   session_id session{};
@@ -94,51 +97,76 @@ struct command {
   duration wait{};            ///< acquire: zero = try once; wait_forever = no deadline
   duration lock_delay = default_lock_delay;  ///< acquire: held-lock delay after an expiry
   fencing_token token{};                     ///< release
-  std::string name;                          ///< acquire, release: the lock's name
+  Name name{};                               ///< acquire, release: the lock's name
 
-  static command tick() { return command{}; }
-  static command open_session(duration ttl, std::uint64_t owner = 0) {
-    command c;
+  static basic_command tick() { return basic_command{}; }
+  static basic_command open_session(duration ttl, std::uint64_t owner = 0) {
+    basic_command c;
     c.kind = command_kind::open_session;
     c.ttl = ttl;
     c.owner = owner;
     return c;
   }
-  static command keep_alive(session_id s) { return of_session(command_kind::keep_alive, s); }
-  static command close_session(session_id s) { return of_session(command_kind::close_session, s); }
-  static command acquire(session_id s, std::uint64_t request, std::string name, lock_mode m = lock_mode::exclusive,
-                         duration wait = wait_forever) {
-    command c = of_session(command_kind::acquire, s);
+  static basic_command keep_alive(session_id s) { return of_session(command_kind::keep_alive, s); }
+  static basic_command close_session(session_id s) { return of_session(command_kind::close_session, s); }
+  static basic_command acquire(session_id s, std::uint64_t request, Name name, lock_mode m = lock_mode::exclusive,
+                               duration wait = wait_forever) {
+    basic_command c = of_session(command_kind::acquire, s);
     c.request = request;
     c.name = std::move(name);
     c.mode = m;
     c.wait = wait;
     return c;
   }
-  static command acquire_permits(session_id s, std::uint64_t request, std::string name, std::uint32_t permits,
-                                 std::uint32_t limit, duration wait = wait_forever) {
-    command c = acquire(s, request, std::move(name), lock_mode::semaphore, wait);
+  static basic_command acquire_permits(session_id s, std::uint64_t request, Name name, std::uint32_t permits,
+                                       std::uint32_t limit, duration wait = wait_forever) {
+    basic_command c = acquire(s, request, std::move(name), lock_mode::semaphore, wait);
     c.permits = permits;
     c.limit = limit;
     return c;
   }
-  static command release(session_id s, std::string name, fencing_token t) {
-    command c = of_session(command_kind::release, s);
+  static basic_command release(session_id s, Name name, fencing_token t) {
+    basic_command c = of_session(command_kind::release, s);
     c.name = std::move(name);
     c.token = t;
     return c;
   }
 
-  friend bool operator==(const command&, const command&) = default;
+  friend bool operator==(const basic_command&, const basic_command&) = default;
 
  private:
-  static command of_session(command_kind k, session_id s) {
-    command c;
+  static basic_command of_session(command_kind k, session_id s) {
+    basic_command c;
     c.kind = k;
     c.session = s;
     return c;
   }
 };
+
+/// A command that owns its lock name: what clients build.
+using command = basic_command<std::string>;
+/// A command whose name refers to bytes it does not own: what the service
+/// decodes and applies without copying the name (see decode_view).
+using command_view = basic_command<std::string_view>;
+
+/// `c`'s fields, its name referring to `c.name` (valid while `c` is unchanged).
+inline command_view view_of(const command& c) {
+  command_view v;
+  v.kind = c.kind;
+  v.stamp = c.stamp;
+  v.session = c.session;
+  v.request = c.request;
+  v.ttl = c.ttl;
+  v.owner = c.owner;
+  v.mode = c.mode;
+  v.permits = c.permits;
+  v.limit = c.limit;
+  v.wait = c.wait;
+  v.lock_delay = c.lock_delay;
+  v.token = c.token;
+  v.name = c.name;
+  return v;
+}
 
 /// The longest lock name accepted by encode/decode.
 inline constexpr std::size_t name_bytes_max = 1024;
@@ -179,48 +207,37 @@ class writer {
 class reader {
  public:
   explicit reader(bytes_view in) : in_(in) {}
-  bool u8(std::uint8_t& v) {
-    std::uint64_t w = 0;
-    if (!le(w, 1)) return false;
-    v = static_cast<std::uint8_t>(w);
-    return true;
-  }
-  bool u16(std::uint16_t& v) {
-    std::uint64_t w = 0;
-    if (!le(w, 2)) return false;
-    v = static_cast<std::uint16_t>(w);
-    return true;
-  }
-  bool u32(std::uint32_t& v) {
-    std::uint64_t w = 0;
-    if (!le(w, 4)) return false;
-    v = static_cast<std::uint32_t>(w);
-    return true;
-  }
-  bool u64(std::uint64_t& v) { return le(v, 8); }
+  bool u8(std::uint8_t& v) { return le(v); }
+  bool u16(std::uint16_t& v) { return le(v); }
+  bool u32(std::uint32_t& v) { return le(v); }
+  bool u64(std::uint64_t& v) { return le(v); }
   bool i64(std::int64_t& v) {
     std::uint64_t w = 0;
-    if (!le(w, 8)) return false;
+    if (!le(w)) return false;
     v = static_cast<std::int64_t>(w);
     return true;
   }
-  bool str(std::string& s, std::size_t max) {
+  /// `s` refers to the bytes read (valid while the input is).
+  bool str(std::string_view& s, std::size_t max) {
     std::uint16_t n = 0;
     if (!u16(n) || n > max || in_.size() - at_ < n) return ok_ = false;
-    s.assign(reinterpret_cast<const char*>(in_.data() + at_), n);
+    s = std::string_view(reinterpret_cast<const char*>(in_.data() + at_), n);
     at_ += n;
     return true;
   }
   [[nodiscard]] bool at_end() const noexcept { return ok_ && at_ == in_.size(); }
 
  private:
-  bool le(std::uint64_t& v, std::size_t n) {
+  /// One unsigned field of sizeof(U) bytes (a fixed size, so the copy is inlined).
+  template <class U>
+  bool le(U& v) {
+    constexpr std::size_t n = sizeof(U);
     if (!ok_ || in_.size() - at_ < n) return ok_ = false;
-    v = 0;
     if constexpr (std::endian::native == std::endian::little) {
       std::memcpy(&v, in_.data() + at_, n);
     } else {
-      for (std::size_t i = 0; i < n; ++i) v |= std::uint64_t{std::to_integer<std::uint8_t>(in_[at_ + i])} << (8 * i);
+      v = 0;
+      for (std::size_t i = 0; i < n; ++i) v = static_cast<U>(v | U(std::to_integer<std::uint8_t>(in_[at_ + i])) << (8 * i));
     }
     at_ += n;
     return true;
@@ -233,19 +250,21 @@ class reader {
 inline constexpr std::uint8_t format_version = 1;
 inline constexpr std::size_t header_bytes = 10;
 
-inline std::size_t body_bytes(const command& c) {
+template <class Name>
+std::size_t body_bytes(const basic_command<Name>& c) {
   switch (c.kind) {
     case command_kind::tick: return 0;
     case command_kind::open_session: return 16;
     case command_kind::keep_alive:
     case command_kind::close_session: return 8;
-    case command_kind::acquire: return 8 + 8 + 1 + 4 + 4 + 8 + 8 + 2 + c.name.size();
-    case command_kind::release: return 8 + 8 + 2 + c.name.size();
+    case command_kind::acquire: return 8 + 8 + 1 + 4 + 4 + 8 + 8 + 2 + std::string_view(c.name).size();
+    case command_kind::release: return 8 + 8 + 2 + std::string_view(c.name).size();
   }
   return 0;
 }
 
-inline void write_body(writer& w, const command& c) {
+template <class Name>
+void write_body(writer& w, const basic_command<Name>& c) {
   switch (c.kind) {
     case command_kind::tick: break;
     case command_kind::open_session:
@@ -272,7 +291,7 @@ inline void write_body(writer& w, const command& c) {
   }
 }
 
-inline bool read_body(reader& r, command& c) {
+inline bool read_body(reader& r, command_view& c) {
   std::uint64_t s = 0, t = 0;
   std::int64_t a = 0, b = 0;
   std::uint8_t m = 0;
@@ -307,12 +326,15 @@ inline bool read_body(reader& r, command& c) {
 
 }  // namespace detail
 
-/// The payload to propose for `c`, stamped with the leader's reading `stamp`.
+/// The payload to propose for `c` (a command or a command_view), stamped with
+/// the leader's reading `stamp`, in one buffer of the exact size.
 /// errc::too_large if the name is longer than name_bytes_max.
-inline result<bytes> encode(const command& c, mono_time stamp) {
-  if (c.name.size() > name_bytes_max)
-    return make_error(errc::too_large, "lock command: name of " + std::to_string(c.name.size()) +
-                                           " bytes exceeds " + std::to_string(name_bytes_max));
+template <class Name>
+result<bytes> encode(const basic_command<Name>& c, mono_time stamp) {
+  const std::string_view name(c.name);
+  if (name.size() > name_bytes_max)
+    return make_error(errc::too_large, "lock command: name of " + std::to_string(name.size()) + " bytes exceeds " +
+                                           std::to_string(name_bytes_max));
   return bytes::build(detail::header_bytes + detail::body_bytes(c), [&](std::span<std::byte> out) {
     detail::writer w(out);
     w.u8(detail::format_version);
@@ -322,8 +344,10 @@ inline result<bytes> encode(const command& c, mono_time stamp) {
   });
 }
 
-/// The command in `payload` (with its stamp), or errc::malformed_message.
-inline result<command> decode(bytes_view payload) {
+/// The command in `payload` (with its stamp), its name referring to the
+/// payload's bytes (valid while they are), or errc::malformed_message.
+/// Nothing is allocated unless the payload is malformed.
+inline result<command_view> decode_view(bytes_view payload) {
   detail::reader r(payload);
   std::uint8_t version = 0, kind = 0;
   std::int64_t stamp = 0;
@@ -331,12 +355,33 @@ inline result<command> decode(bytes_view payload) {
     return make_error(errc::malformed_message, "lock command: missing or unknown format version");
   if (!r.u8(kind) || kind < 1 || kind > static_cast<std::uint8_t>(command_kind::release))
     return make_error(errc::malformed_message, "lock command: unknown kind");
-  command c;
+  command_view c;
   c.kind = static_cast<command_kind>(kind);
   if (!r.i64(stamp) || !detail::read_body(r, c) || !r.at_end())
     return make_error(errc::malformed_message,
                       "lock command: " + std::string(name_of(c.kind)) + " payload truncated, bad field or trailing bytes");
   c.stamp = mono_time{duration{stamp}};
+  return c;
+}
+
+/// The command in `payload` (with its stamp), or errc::malformed_message.
+inline result<command> decode(bytes_view payload) {
+  auto v = decode_view(payload);
+  if (!v) return std::move(v).error();
+  command c;
+  c.kind = v->kind;
+  c.stamp = v->stamp;
+  c.session = v->session;
+  c.request = v->request;
+  c.ttl = v->ttl;
+  c.owner = v->owner;
+  c.mode = v->mode;
+  c.permits = v->permits;
+  c.limit = v->limit;
+  c.wait = v->wait;
+  c.lock_delay = v->lock_delay;
+  c.token = v->token;
+  c.name = std::string(v->name);
   return c;
 }
 

@@ -68,14 +68,14 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <limits>
-#include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -155,6 +155,52 @@ struct applied {
   std::vector<session_id> expired;    ///< sessions that expired at this entry
 };
 
+/// A FIFO queue over a vector whose front moves: steady traffic through it
+/// (push at the back, pop at the front) does not allocate once the vector
+/// has grown. Iterates front to back; equality compares the elements.
+template <class T>
+class fifo {
+ public:
+  using value_type = T;
+  using const_iterator = typename std::vector<T>::const_iterator;
+
+  [[nodiscard]] bool empty() const noexcept { return head_ == items_.size(); }
+  [[nodiscard]] std::size_t size() const noexcept { return items_.size() - head_; }
+  /// The first element; the queue must not be empty.
+  [[nodiscard]] const T& front() const { return items_[head_]; }
+  [[nodiscard]] const_iterator begin() const noexcept { return items_.begin() + static_cast<std::ptrdiff_t>(head_); }
+  [[nodiscard]] const_iterator end() const noexcept { return items_.end(); }
+
+  void push_back(const T& v) {
+    if (head_ != 0 && head_ * 2 >= items_.size()) compact();  // moves at most as many as were popped
+    items_.push_back(v);
+  }
+  /// Removes the first element; the queue must not be empty.
+  void pop_front() {
+    if (++head_ == items_.size()) clear();
+  }
+  void clear() noexcept {
+    items_.clear();
+    head_ = 0;
+  }
+  /// Removes the elements matching `pred`, the others keeping their order.
+  template <class Pred>
+  void erase_if(Pred pred) {
+    compact();
+    items_.erase(std::remove_if(items_.begin(), items_.end(), pred), items_.end());
+  }
+
+  friend bool operator==(const fifo& a, const fifo& b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
+
+ private:
+  void compact() {
+    items_.erase(items_.begin(), begin());
+    head_ = 0;
+  }
+  std::vector<T> items_;
+  std::size_t head_ = 0;
+};
+
 class lock_service {
  public:
   struct holder {
@@ -179,7 +225,7 @@ class lock_service {
     bool semaphore = false;
     std::uint32_t limit = 1;
     std::vector<holder> holders;
-    std::deque<waiter> queue;
+    fifo<waiter> queue;
     std::int64_t delay_until = std::numeric_limits<std::int64_t>::min();
     friend bool operator==(const lock_state&, const lock_state&) = default;
   };
@@ -189,6 +235,11 @@ class lock_service {
     std::uint64_t highest_request = 0;
     std::uint64_t owner = 0;
     friend bool operator==(const session_state&, const session_state&) = default;
+  };
+  /// A lock with its name, as listed by locks() (valid until the next apply).
+  struct named_lock {
+    std::string_view name;
+    const lock_state* state = nullptr;
   };
 
   /// errc::invalid_config for an invalid config.
@@ -207,7 +258,7 @@ class lock_service {
   /// `out` is cleared, then filled.
   void apply(const log_entry& e, applied& out) {
     clear(out);
-    auto c = decode(e.data);
+    auto c = decode_view(e.data);
     if (!c) {
       out.reply = std::move(c).error();
       return;
@@ -218,7 +269,7 @@ class lock_service {
   /// Applies a decoded command as if it were the entry (index, term).
   applied apply(const command& c, log_index index, cohort::term t) {
     applied out;
-    run(c, index, t, out);
+    run(view_of(c), index, t, out);
     return out;
   }
 
@@ -227,24 +278,29 @@ class lock_service {
   /// The service's time (see the file comment), as a duration since its start.
   [[nodiscard]] duration now() const noexcept { return duration{now_}; }
   [[nodiscard]] std::size_t session_count() const noexcept { return sessions_.size(); }
-  [[nodiscard]] bool has_session(session_id s) const { return sessions_.count(s) != 0; }
+  [[nodiscard]] bool has_session(session_id s) const { return slot_of(s) != no_session; }
   /// The session's expiry on the service's clock, or errc::not_found.
   [[nodiscard]] result<duration> expiry_of(session_id s) const {
-    auto it = sessions_.find(s);
-    if (it == sessions_.end()) return unknown_session(s);
-    return duration{it->second.expiry};
+    const std::size_t k = slot_of(s);
+    if (k == no_session) return unknown_session(s);
+    return duration{sessions_[k].second.expiry};
   }
   /// The owner given when the session was opened (0 if unknown).
   [[nodiscard]] std::uint64_t owner_of(session_id s) const {
-    auto it = sessions_.find(s);
-    return it == sessions_.end() ? 0 : it->second.owner;
+    const std::size_t k = slot_of(s);
+    return k == no_session ? 0 : sessions_[k].second.owner;
   }
   /// The lock's state, or nullptr if it does not exist.
   [[nodiscard]] const lock_state* find(std::string_view name) const {
-    auto it = locks_.find(name);
-    return it == locks_.end() ? nullptr : &it->second;
+    const std::uint32_t id = locks_.find(name);
+    return id == lock_table::npos ? nullptr : &locks_.state(id);
   }
-  [[nodiscard]] const std::map<std::string, lock_state, std::less<>>& locks() const noexcept { return locks_; }
+  /// Every lock, in name order.
+  [[nodiscard]] std::vector<named_lock> locks() const {
+    std::vector<named_lock> out;
+    for (const std::uint32_t id : locks_.sorted_ids()) out.push_back(named_lock{locks_.name(id), &locks_.state(id)});
+    return out;
+  }
   [[nodiscard]] const service_config& config() const noexcept { return cfg_; }
 
   /// Whole-state equality (replicas that applied the same entries compare equal).
@@ -252,6 +308,145 @@ class lock_service {
 
  private:
   static constexpr std::int64_t never = std::numeric_limits<std::int64_t>::max();
+  static constexpr std::size_t no_session = std::numeric_limits<std::size_t>::max();
+
+  /// The locks by name: a slot per lock (reused once the lock is erased, so
+  /// the slots number at most the most locks that existed at once) and an
+  /// open-addressing index (linear probing, backward-shift deletion) from
+  /// the name's hash to its slot: a command finds its lock with one hash and
+  /// one comparison. Slot numbers depend on the order of insertions, so
+  /// equality compares locks by name, and every iteration whose order can
+  /// show in results goes in name order.
+  class lock_table {
+   public:
+    static constexpr std::uint32_t npos = std::numeric_limits<std::uint32_t>::max();
+
+    [[nodiscard]] std::size_t size() const noexcept { return live_; }
+    /// The slot of the lock named `name`, or npos.
+    [[nodiscard]] std::uint32_t find(std::string_view name) const noexcept {
+      if (live_ == 0) return npos;
+      const std::uint64_t h = hash_of(name);
+      const std::size_t mask = index_.size() - 1;
+      for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+        const std::uint32_t v = index_[i];
+        if (v == 0) return npos;
+        const slot& s = slots_[v - 1];
+        if (s.hash == h && s.name == name) return v - 1;
+      }
+    }
+    /// Adds an idle lock named `name` (which must not exist); its slot.
+    std::uint32_t insert(std::string_view name) {
+      if ((live_ + 1) * 4 > index_.size() * 3) rehash(std::max<std::size_t>(16, index_.size() * 2));
+      std::uint32_t id = 0;
+      if (free_.empty()) {
+        id = static_cast<std::uint32_t>(slots_.size());
+        slots_.emplace_back();
+      } else {
+        id = free_.back();
+        free_.pop_back();
+      }
+      slot& s = slots_[id];
+      s.name.assign(name);
+      s.hash = hash_of(name);
+      s.live = true;
+      place(id);
+      ++live_;
+      return id;
+    }
+    /// Removes the lock in slot `id`, keeping its buffers for the slot's next lock.
+    void erase(std::uint32_t id) {
+      slot& s = slots_[id];
+      const std::size_t mask = index_.size() - 1;
+      std::size_t hole = s.hash & mask;
+      while (index_[hole] != id + 1) hole = (hole + 1) & mask;
+      // Later entries of the probe run move back into the hole unless their
+      // home position lies cyclically in (hole, j].
+      for (std::size_t j = (hole + 1) & mask; index_[j] != 0; j = (j + 1) & mask) {
+        const std::size_t home = slots_[index_[j] - 1].hash & mask;
+        const bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+        if (stays) continue;
+        index_[hole] = index_[j];
+        hole = j;
+      }
+      index_[hole] = 0;
+      s.live = false;
+      s.state.semaphore = false;
+      s.state.limit = 1;
+      s.state.holders.clear();
+      s.state.queue.clear();
+      s.state.delay_until = std::numeric_limits<std::int64_t>::min();
+      free_.push_back(id);
+      --live_;
+    }
+    [[nodiscard]] lock_state& state(std::uint32_t id) noexcept { return slots_[id].state; }
+    [[nodiscard]] const lock_state& state(std::uint32_t id) const noexcept { return slots_[id].state; }
+    [[nodiscard]] const std::string& name(std::uint32_t id) const noexcept { return slots_[id].name; }
+    /// The slots of all locks, in name order.
+    [[nodiscard]] std::vector<std::uint32_t> sorted_ids() const {
+      std::vector<std::uint32_t> ids;
+      sorted_ids(ids);
+      return ids;
+    }
+    /// The same in a buffer kept for the purpose (valid until the next call):
+    /// no allocation once it has grown.
+    const std::vector<std::uint32_t>& in_name_order() {
+      sorted_ids(order_);
+      return order_;
+    }
+
+    friend bool operator==(const lock_table& a, const lock_table& b) {
+      if (a.live_ != b.live_) return false;
+      for (const slot& s : a.slots_) {
+        if (!s.live) continue;
+        const std::uint32_t id = b.find(s.name);
+        if (id == npos || !(b.slots_[id].state == s.state)) return false;
+      }
+      return true;
+    }
+
+   private:
+    struct slot {
+      std::string name;
+      std::uint64_t hash = 0;
+      lock_state state;
+      bool live = false;
+    };
+    /// FNV-1a, its high half folded into the low bits the index uses.
+    static std::uint64_t hash_of(std::string_view name) noexcept {
+      std::uint64_t h = 14695981039346656037ULL;
+      for (const char ch : name) h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ULL;
+      return h ^ (h >> 29);
+    }
+    void sorted_ids(std::vector<std::uint32_t>& ids) const {
+      ids.clear();
+      for (std::uint32_t i = 0; i < slots_.size(); ++i)
+        if (slots_[i].live) ids.push_back(i);
+      std::sort(ids.begin(), ids.end(), [this](std::uint32_t a, std::uint32_t b) { return slots_[a].name < slots_[b].name; });
+    }
+    void place(std::uint32_t id) {
+      const std::size_t mask = index_.size() - 1;
+      std::size_t i = slots_[id].hash & mask;
+      while (index_[i] != 0) i = (i + 1) & mask;
+      index_[i] = id + 1;
+    }
+    void rehash(std::size_t n) {
+      index_.assign(n, 0);
+      for (std::uint32_t i = 0; i < slots_.size(); ++i)
+        if (slots_[i].live) place(i);
+    }
+
+    std::vector<slot> slots_;
+    std::vector<std::uint32_t> free_;   ///< slots of erased locks
+    std::vector<std::uint32_t> index_;  ///< power-of-two size; 0 = empty, else slot + 1
+    std::vector<std::uint32_t> order_;  ///< scratch for in_name_order (not state)
+    std::size_t live_ = 0;
+  };
+
+  /// What a valid command acts on, found once by validation.
+  struct target {
+    std::size_t session = no_session;          ///< position in sessions_ (keep_alive, acquire, release)
+    std::uint32_t lock = lock_table::npos;     ///< acquire, release: the lock's slot (npos: not yet a lock)
+  };
 
   explicit lock_service(const service_config& c) : cfg_(c) {}
 
@@ -263,20 +458,29 @@ class lock_service {
     out.expired.clear();
   }
 
-  void run(const command& c, log_index index, cohort::term t, applied& out) {
+  void run(const command_view& c, log_index index, cohort::term t, applied& out) {
     advance(t, c.stamp);
     run_timers(index, out);
-    if (auto v = validate(c); !v) {
+    target tg;
+    if (auto v = validate(c, tg); !v) {
       out.reply = std::move(v).error();
       return;
     }
-    out.reply = execute(c, index, out);
+    out.reply = execute(c, tg, index, out);
   }
   static error unknown_session(session_id s) {
     return make_error(errc::not_found, "lock service: unknown or expired session " + std::to_string(s.value()));
   }
   static std::int64_t add_sat(std::int64_t a, duration d) {
     return d.count() > never - a ? never : a + d.count();
+  }
+
+  // ---- sessions (a vector sorted by id: ids are log indexes, so opening appends) ----
+
+  [[nodiscard]] std::size_t slot_of(session_id s) const noexcept {
+    auto it = std::lower_bound(sessions_.begin(), sessions_.end(), s,
+                               [](const std::pair<session_id, session_state>& e, session_id k) { return e.first < k; });
+    return it != sessions_.end() && it->first == s ? static_cast<std::size_t>(it - sessions_.begin()) : no_session;
   }
 
   // ---- time ------------------------------------------------------------------
@@ -290,16 +494,16 @@ class lock_service {
     epoch_term_ = t;
   }
 
-  // ---- validation (no state change) -------------------------------------------
+  // ---- validation (no state change; fills `tg`) --------------------------------
 
-  [[nodiscard]] result<void> validate(const command& c) const {
+  [[nodiscard]] result<void> validate(const command_view& c, target& tg) const {
     switch (c.kind) {
       case command_kind::tick: return success();
       case command_kind::open_session: return check_ttl(c.ttl);
       case command_kind::keep_alive:
-      case command_kind::close_session: return check_session(c.session);
-      case command_kind::acquire: return check_acquire(c);
-      case command_kind::release: return check_release(c);
+      case command_kind::close_session: return check_session(c.session, tg);
+      case command_kind::acquire: return check_acquire(c, tg);
+      case command_kind::release: return check_release(c, tg);
     }
     return make_error(errc::malformed_message, "lock service: unknown command kind");
   }
@@ -310,13 +514,13 @@ class lock_service {
                                                     std::to_string(cfg_.ttl_max.count()) + "]ns");
     return success();
   }
-  [[nodiscard]] result<void> check_session(session_id s) const {
-    auto it = sessions_.find(s);
-    if (it == sessions_.end()) return unknown_session(s);
+  [[nodiscard]] result<void> check_session(session_id s, target& tg) const {
+    tg.session = slot_of(s);
+    if (tg.session == no_session) return unknown_session(s);
     return success();
   }
-  [[nodiscard]] result<void> check_acquire(const command& c) const {
-    if (auto v = check_session(c.session); !v) return v;
+  [[nodiscard]] result<void> check_acquire(const command_view& c, target& tg) const {
+    if (auto v = check_session(c.session, tg); !v) return v;
     if (c.name.empty()) return make_error(errc::invalid_argument, "lock service: empty lock name");
     if (c.wait < duration::zero() || (c.wait > cfg_.wait_max && c.wait != wait_forever))
       return make_error(errc::invalid_argument, "lock service: wait " + std::to_string(c.wait.count()) +
@@ -329,82 +533,91 @@ class lock_service {
         return make_error(errc::invalid_argument, "lock service: " + std::to_string(c.permits) + " permits of a " +
                                                       std::to_string(c.limit) + "-permit semaphore");
     }
-    if (auto v = check_kind(c); !v) return v;
-    return check_single(c);
+    tg.lock = locks_.find(c.name);
+    if (tg.lock == lock_table::npos) return success();
+    const lock_state& l = locks_.state(tg.lock);
+    if (auto v = check_kind(c, l); !v) return v;
+    return check_single(c, l);
   }
   /// A session holds or waits for a lock through one request at a time
   /// (locks are not reentrant: a second request would wait for itself).
-  [[nodiscard]] result<void> check_single(const command& c) const {
-    const lock_state* l = find(c.name);
-    if (l == nullptr) return success();
+  [[nodiscard]] static result<void> check_single(const command_view& c, const lock_state& l) {
     auto other = [&](session_id s, std::uint64_t request) { return s == c.session && request != c.request; };
-    const bool holds = std::any_of(l->holders.begin(), l->holders.end(),
+    const bool holds = std::any_of(l.holders.begin(), l.holders.end(),
                                    [&](const holder& h) { return other(h.session, h.request); });
-    const bool waits = std::any_of(l->queue.begin(), l->queue.end(),
+    const bool waits = std::any_of(l.queue.begin(), l.queue.end(),
                                    [&](const waiter& w) { return other(w.session, w.request); });
     if (holds || waits)
       return make_error(errc::conflict, "lock service: session " + std::to_string(c.session.value()) + " already " +
-                                            (holds ? "holds '" : "waits for '") + c.name + "' (another request)");
+                                            (holds ? "holds '" : "waits for '") + std::string(c.name) +
+                                            "' (another request)");
     return success();
   }
-  [[nodiscard]] result<void> check_kind(const command& c) const {
-    const lock_state* l = find(c.name);
-    if (l == nullptr) return success();
+  [[nodiscard]] static result<void> check_kind(const command_view& c, const lock_state& l) {
     const bool sem = c.mode == lock_mode::semaphore;
-    if (l->semaphore != sem || (sem && l->limit != c.limit))
-      return make_error(errc::conflict, "lock service: lock '" + c.name + "' is " +
-                                            (l->semaphore ? "a semaphore of " + std::to_string(l->limit) + " permits"
-                                                          : std::string("a reader/writer lock")));
+    if (l.semaphore != sem || (sem && l.limit != c.limit))
+      return make_error(errc::conflict, "lock service: lock '" + std::string(c.name) + "' is " +
+                                            (l.semaphore ? "a semaphore of " + std::to_string(l.limit) + " permits"
+                                                         : std::string("a reader/writer lock")));
     return success();
   }
-  [[nodiscard]] result<void> check_release(const command& c) const {
-    if (auto v = check_session(c.session); !v) return v;
-    if (const lock_state* l = find(c.name))
-      for (const holder& h : l->holders)
+  [[nodiscard]] result<void> check_release(const command_view& c, target& tg) const {
+    if (auto v = check_session(c.session, tg); !v) return v;
+    tg.lock = locks_.find(c.name);
+    if (tg.lock != lock_table::npos)
+      for (const holder& h : locks_.state(tg.lock).holders)
         if (h.session == c.session && h.token == c.token) return success();
     return release_refusal(c);
   }
   /// Why a release that matches no grant is refused (the slow path).
-  [[nodiscard]] error release_refusal(const command& c) const {
+  [[nodiscard]] error release_refusal(const command_view& c) const {
     bool holds_this = false;
-    for (const auto& [name, l] : locks_)
-      for (const holder& h : l.holders) {
+    for (const std::uint32_t id : locks_.sorted_ids()) {
+      const std::string& name = locks_.name(id);
+      for (const holder& h : locks_.state(id).holders) {
         if (h.session != c.session) continue;
         if (name == c.name) holds_this = true;
         else if (h.token == c.token)
           return make_error(errc::invalid_argument, "lock service: token " + std::to_string(c.token.value()) +
-                                                        " belongs to lock '" + name + "', not '" + c.name + "'");
+                                                        " belongs to lock '" + name + "', not '" +
+                                                        std::string(c.name) + "'");
       }
+    }
     if (holds_this)
       return make_error(errc::conflict, "lock service: token " + std::to_string(c.token.value()) +
-                                            " is not the session's current grant of '" + c.name + "'");
+                                            " is not the session's current grant of '" + std::string(c.name) + "'");
     return make_error(errc::not_found, "lock service: session " + std::to_string(c.session.value()) +
-                                           " does not hold '" + c.name + "'");
+                                           " does not hold '" + std::string(c.name) + "'");
   }
 
-  // ---- execution (the command was validated) -------------------------------------
+  // ---- execution (the command was validated; `tg` is what validation found) ------
 
-  result<reply> execute(const command& c, log_index index, applied& out) {
+  result<reply> execute(const command_view& c, const target& tg, log_index index, applied& out) {
     switch (c.kind) {
       case command_kind::tick: return reply{};
       case command_kind::open_session: return open(c, index);
-      case command_kind::keep_alive: return keep_alive(c.session);
+      case command_kind::keep_alive: return keep_alive(tg.session);
       case command_kind::close_session: return close(c.session, index, out);
-      case command_kind::acquire: return acquire(c, index);
-      case command_kind::release: return release(c, index, out);
+      case command_kind::acquire: return acquire(c, tg, index);
+      case command_kind::release: return release(c, tg, index, out);
     }
     return reply{};
   }
 
-  reply open(const command& c, log_index index) {
+  reply open(const command_view& c, log_index index) {
     const session_id s{index.value()};
-    sessions_[s] = session_state{add_sat(now_, c.ttl), c.ttl, 0, c.owner};
-    session_timers_.emplace(add_sat(now_, c.ttl), s.value());
+    const session_state st{add_sat(now_, c.ttl), c.ttl, 0, c.owner};
+    auto it = std::lower_bound(sessions_.begin(), sessions_.end(), s,
+                               [](const std::pair<session_id, session_state>& e, session_id k) { return e.first < k; });
+    if (it != sessions_.end() && it->first == s) it->second = st;
+    else sessions_.emplace(it, s, st);
+    session_timers_.emplace(st.expiry, s.value());
     return reply{reply_kind::session_opened, s, {}, c.ttl};
   }
 
-  reply keep_alive(session_id s) {
-    session_state& st = sessions_.at(s);
+  reply keep_alive(std::size_t k) {
+    const session_id s = sessions_[k].first;
+    session_state& st = sessions_[k].second;
     session_timers_.erase({st.expiry, s.value()});
     st.expiry = add_sat(now_, st.ttl);
     session_timers_.emplace(st.expiry, s.value());
@@ -417,36 +630,37 @@ class lock_service {
     return reply{reply_kind::session_closed, s, {}, {}};
   }
 
-  result<reply> acquire(const command& c, log_index index) {
-    session_state& st = sessions_.at(c.session);
-    auto it = locks_.find(c.name);
-    if (auto known = replay(c, st, it == locks_.end() ? nullptr : &it->second)) return *known;
+  result<reply> acquire(const command_view& c, const target& tg, log_index index) {
+    session_state& st = sessions_[tg.session].second;
+    const bool fresh = tg.lock == lock_table::npos;
+    if (auto known = replay(c, st, fresh ? nullptr : &locks_.state(tg.lock))) return *known;
     st.highest_request = c.request;
     const duration delay = c.lock_delay == default_lock_delay ? cfg_.lock_delay : c.lock_delay;
-    const bool fresh = it == locks_.end();
+    std::uint32_t id = tg.lock;
     if (fresh) {
-      it = locks_.emplace_hint(it, c.name, lock_state{});
-      it->second.semaphore = c.mode == lock_mode::semaphore;
-      it->second.limit = it->second.semaphore ? c.limit : 1;
+      id = locks_.insert(c.name);
+      lock_state& created = locks_.state(id);
+      created.semaphore = c.mode == lock_mode::semaphore;
+      created.limit = created.semaphore ? c.limit : 1;
     }
-    lock_state& l = it->second;
+    lock_state& l = locks_.state(id);
     const std::uint32_t permits = l.semaphore ? c.permits : 1;
     if (l.queue.empty() && now_ >= l.delay_until && grantable(l, c.mode, permits)) {
       l.holders.push_back(holder{c.session, c.request, fencing_token{index.value()}, c.mode, permits, delay});
       return reply{reply_kind::granted, c.session, fencing_token{index.value()}, {}};
     }
     if (c.wait == duration::zero()) {
-      if (fresh) locks_.erase(it);
-      return make_error(errc::conflict, "lock service: '" + c.name + "' is not available");
+      if (fresh) locks_.erase(id);
+      return make_error(errc::conflict, "lock service: '" + std::string(c.name) + "' is not available");
     }
     const std::int64_t deadline = c.wait == wait_forever ? never : add_sat(now_, c.wait);
     l.queue.push_back(waiter{c.session, c.request, c.mode, permits, delay, deadline});
-    if (deadline != never) lock_timers_.emplace(deadline, c.name);
+    if (deadline != never) lock_timers_.emplace(deadline, std::string(c.name));
     return reply{reply_kind::queued, c.session, {}, {}};
   }
 
   /// The answer to a retried acquire, if the request is not new.
-  static std::optional<result<reply>> replay(const command& c, const session_state& st, const lock_state* l) {
+  static std::optional<result<reply>> replay(const command_view& c, const session_state& st, const lock_state* l) {
     if (l != nullptr) {
       for (const holder& h : l->holders)
         if (h.session == c.session && h.request == c.request)
@@ -462,12 +676,11 @@ class lock_service {
     return std::nullopt;
   }
 
-  reply release(const command& c, log_index index, applied& out) {
-    auto it = locks_.find(c.name);
-    auto& hs = it->second.holders;
+  reply release(const command_view& c, const target& tg, log_index index, applied& out) {
+    auto& hs = locks_.state(tg.lock).holders;
     hs.erase(std::find_if(hs.begin(), hs.end(),
                           [&](const holder& h) { return h.session == c.session && h.token == c.token; }));
-    pump(it, index, out);
+    pump(tg.lock, index, out);
     return reply{reply_kind::released, c.session, c.token, {}};
   }
 
@@ -485,23 +698,24 @@ class lock_service {
   }
 
   /// Grants waiters from the front while they fit; erases the lock once idle.
-  void pump(std::map<std::string, lock_state, std::less<>>::iterator it, log_index index, applied& out) {
-    lock_state& l = it->second;
+  void pump(std::uint32_t id, log_index index, applied& out) {
+    lock_state& l = locks_.state(id);
     if (now_ >= l.delay_until) {
       while (!l.queue.empty()) {
         const waiter w = l.queue.front();
         if (w.deadline > now_ && !grantable(l, w.mode, w.permits)) break;
         l.queue.pop_front();
         if (w.deadline <= now_) {  // its wait ended before its turn came
-          out.timed_out.push_back(grant{w.session, owner_of(w.session), w.request, it->first, {}, w.mode, w.permits});
+          out.timed_out.push_back(
+              grant{w.session, owner_of(w.session), w.request, locks_.name(id), {}, w.mode, w.permits});
           continue;
         }
         const fencing_token tok{index.value()};
         l.holders.push_back(holder{w.session, w.request, tok, w.mode, w.permits, w.lock_delay});
-        out.granted.push_back(grant{w.session, owner_of(w.session), w.request, it->first, tok, w.mode, w.permits});
+        out.granted.push_back(grant{w.session, owner_of(w.session), w.request, locks_.name(id), tok, w.mode, w.permits});
       }
     }
-    if (l.holders.empty() && l.queue.empty() && now_ >= l.delay_until) locks_.erase(it);
+    if (l.holders.empty() && l.queue.empty() && now_ >= l.delay_until) locks_.erase(id);
   }
 
   void run_timers(log_index index, applied& out) {
@@ -518,42 +732,40 @@ class lock_service {
     while (!lock_timers_.empty() && lock_timers_.begin()->first <= now_) {
       const std::string name = lock_timers_.begin()->second;
       lock_timers_.erase(lock_timers_.begin());
-      auto it = locks_.find(name);
-      if (it == locks_.end()) continue;
-      drop_late_waiters(it->first, it->second, out);
-      pump(it, index, out);
+      const std::uint32_t id = locks_.find(name);
+      if (id == lock_table::npos) continue;
+      drop_late_waiters(id, out);
+      pump(id, index, out);
     }
   }
 
+  /// Pumps every lock, in name order (pumping erases only the lock pumped).
   void pump_all(log_index index, applied& out) {
-    for (auto it = locks_.begin(); it != locks_.end();) {
-      auto next = std::next(it);
-      pump(it, index, out);
-      it = next;
-    }
+    for (const std::uint32_t id : locks_.in_name_order()) pump(id, index, out);
   }
 
-  void drop_late_waiters(const std::string& name, lock_state& l, applied& out) {
+  void drop_late_waiters(std::uint32_t id, applied& out) {
+    lock_state& l = locks_.state(id);
     auto late = [&](const waiter& w) { return w.deadline <= now_; };
     for (const waiter& w : l.queue)
-      if (late(w)) out.timed_out.push_back(grant{w.session, owner_of(w.session), w.request, name, {}, w.mode, w.permits});
-    l.queue.erase(std::remove_if(l.queue.begin(), l.queue.end(), late), l.queue.end());
+      if (late(w))
+        out.timed_out.push_back(grant{w.session, owner_of(w.session), w.request, locks_.name(id), {}, w.mode, w.permits});
+    l.queue.erase_if(late);
   }
 
   /// Frees a session's grants (with lock-delay if it expired) and drops its
   /// waiters, without handing anything on yet.
   void drop_session_everywhere(session_id s, bool expired, applied& out) {
-    auto st = sessions_.find(s);
+    const auto st = sessions_.begin() + static_cast<std::ptrdiff_t>(slot_of(s));
     const std::uint64_t owner = st->second.owner;
     session_timers_.erase({st->second.expiry, s.value()});
     sessions_.erase(st);
-    for (auto& [name, l] : locks_) drop_session(name, l, s, owner, expired, out);
+    for (const std::uint32_t id : locks_.in_name_order()) drop_session(id, s, owner, expired, out);
   }
 
-  /// Whether the lock changed.
-  bool drop_session(const std::string& name, lock_state& l, session_id s, std::uint64_t owner, bool expired,
-                    applied& out) {
-    bool changed = false;
+  void drop_session(std::uint32_t id, session_id s, std::uint64_t owner, bool expired, applied& out) {
+    lock_state& l = locks_.state(id);
+    const std::string& name = locks_.name(id);
     for (auto h = l.holders.begin(); h != l.holders.end();) {
       if (h->session != s) {
         ++h;
@@ -567,17 +779,13 @@ class lock_service {
         }
       }
       h = l.holders.erase(h);
-      changed = true;
     }
-    const auto before = l.queue.size();
-    l.queue.erase(std::remove_if(l.queue.begin(), l.queue.end(), [s](const waiter& w) { return w.session == s; }),
-                  l.queue.end());
-    return changed || l.queue.size() != before;
+    l.queue.erase_if([s](const waiter& w) { return w.session == s; });
   }
 
   service_config cfg_;
-  std::map<std::string, lock_state, std::less<>> locks_;
-  std::map<session_id, session_state> sessions_;
+  lock_table locks_;
+  std::vector<std::pair<session_id, session_state>> sessions_;       ///< sorted by id
   std::set<std::pair<std::int64_t, std::uint64_t>> session_timers_;  ///< (expiry, session)
   std::set<std::pair<std::int64_t, std::string>> lock_timers_;       ///< (wait deadline or delay end, lock)
   std::int64_t now_ = 0;

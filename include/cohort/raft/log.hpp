@@ -156,11 +156,10 @@ class raft_log {
       if (out.size() - start < static_cast<std::size_t>(stable_hi - lo)) return success();  // byte limit reached
       lo = stable_hi;
     }
-    for (log_index i = lo; i < hi; ++i) {
-      const log_entry& e = mem_at(i);
-      total += e.accounted_bytes();
-      if (total > max_bytes && out.size() != start) break;
-      out.push_back(e);
+    if (lo < hi) {
+      const auto from = mem_.begin() + static_cast<std::ptrdiff_t>(head_ + static_cast<std::size_t>(lo - mem_offset_));
+      const auto to = within_bytes(from, from + static_cast<std::ptrdiff_t>(hi - lo), total, max_bytes, out.size() != start);
+      out.insert(out.end(), from, to);
     }
     return success();
   }
@@ -210,11 +209,10 @@ class raft_log {
     // move it out instead of sharing it.
     std::size_t total = 0;
     for (std::size_t k = before; k < out.size(); ++k) total += out[k].accounted_bytes();
-    for (log_index i = lo; i <= hi && !mem_empty() && i >= mem_offset_; ++i) {
-      log_entry& e = mem_[head_ + static_cast<std::size_t>(i - mem_offset_)];
-      total += e.accounted_bytes();
-      if (total > max_bytes && out.size() != before) break;
-      out.push_back(std::move(e));
+    if (lo <= hi && !mem_empty() && lo >= mem_offset_) {  // hi <= last_index(): in memory too
+      const auto from = mem_.begin() + static_cast<std::ptrdiff_t>(head_ + static_cast<std::size_t>(lo - mem_offset_));
+      const auto to = within_bytes(from, from + static_cast<std::ptrdiff_t>(hi - lo + 1), total, max_bytes, out.size() != before);
+      out.insert(out.end(), std::make_move_iterator(from), std::make_move_iterator(to));
     }
     applied_ = applied_ + (out.size() - before);
     release();
@@ -225,6 +223,18 @@ class raft_log {
  private:
   /// Durable entries kept in memory beyond the applied point, at most.
   static constexpr std::uint64_t retained_durable_max = 1 << 16;
+
+  /// The end of the longest prefix of [from, to) that keeps `total` (the
+  /// bytes already taken, updated) within max_bytes; at least one entry
+  /// unless `have_some`.
+  template <class It>
+  static It within_bytes(It from, It to, std::size_t& total, std::size_t max_bytes, bool have_some) {
+    for (It it = from; it != to; ++it) {
+      total += it->accounted_bytes();
+      if (total > max_bytes && (have_some || it != from)) return it;
+    }
+    return to;
+  }
 
   [[nodiscard]] bool mem_empty() const noexcept { return head_ == mem_.size(); }
   [[nodiscard]] std::size_t mem_size() const noexcept { return mem_.size() - head_; }
@@ -249,7 +259,8 @@ class raft_log {
       return;
     }
     const auto n = static_cast<std::size_t>(upto + 1 - mem_offset_);
-    for (std::size_t k = head_; k < head_ + n; ++k) mem_[k] = log_entry{};  // release the payloads now
+    for (std::size_t k = head_; k < head_ + n; ++k)  // release the payloads now (applied ones were moved out)
+      if (!mem_[k].data.empty()) mem_[k].data = bytes{};
     head_ += n;
     mem_offset_ = upto + 1;
     if (head_ >= 1024 && head_ * 2 >= mem_.size()) {  // amortized: each entry moves at most once more

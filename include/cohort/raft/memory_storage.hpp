@@ -69,10 +69,14 @@ class memory_storage {
     if (es.front().index < first_index() || es.front().index > last_index() + 1)
       return make_error(errc::invalid_argument, "append outside [first_index, last_index + 1]");
     truncate_from(es.front().index);
-    for (const log_entry& e : es) {
+    for (std::size_t k = 0; k < es.size();) {  // a run of equal term and kind at a time
+      const log_entry& e = es[k];
       if (runs_.empty() || runs_.back().t != e.term || runs_.back().kind != e.kind)
         runs_.push_back(run{e.index, e.term, e.kind});
-      data_.push_back(e.data);
+      std::size_t j = k + 1;
+      while (j < es.size() && es[j].term == e.term && es[j].kind == e.kind) ++j;
+      data_.append(j - k, [&es, k](std::size_t i) -> const bytes& { return es[k + i].data; });
+      k = j;
     }
     return success();
   }
