@@ -121,13 +121,23 @@ config base_config() {
   return c;
 }
 
+/// Answers each command with "payload@index": apply() returns a value, so
+/// the node keeps outcomes of its own proposals.
+struct echo_machine {
+  std::vector<std::string> applied;
+  std::string apply(const log_entry& e) {
+    applied.emplace_back(e.data.as_string_view());
+    return std::string(e.data.as_string_view()) + "@" + std::to_string(e.index.value());
+  }
+};
+
 /// Nodes 1..count of raft::node over queue_transport and a shared manual clock.
-template <class Storage>
+template <class Storage, class Machine = counting_machine>
 struct cluster {
-  using node_t = node<queue_transport, Storage, manual_clock, counting_machine>;
+  using node_t = node<queue_transport, Storage, manual_clock, Machine>;
   struct member {
     Storage storage;
-    counting_machine machine;
+    Machine machine;
     std::optional<node_t> n;
   };
 
@@ -148,7 +158,7 @@ struct cluster {
   void start(std::uint64_t i) {
     member& m = *members.at(i);
     m.n.reset();
-    m.machine = counting_machine{};
+    m.machine = Machine{};
     config c = base;
     c.id = node_id{i};
     c.voters = voters;
@@ -251,6 +261,88 @@ TEST_CASE("raft::node: a 3-node cluster elects a leader, replicates and applies 
   for (std::size_t k = 0; k < indexes.size(); ++k) CHECK(applied[k].first == indexes[k]);
   CHECK(applied.back().first == rb->value());
   CHECK(applied.front().first > 1);
+}
+
+TEST_CASE("raft::node: each command proposed here gets apply()'s result back, in index order", "[raft][node]") {
+  cluster<memory_storage, echo_machine> c(3);
+  auto& l = c.elect();
+  auto ra = l.propose(data("a"));
+  const std::vector<bytes> batch{data("b"), data("c")};
+  auto rb = l.propose(std::span<const bytes>(batch));
+  REQUIRE(ra.has_value());
+  REQUIRE(rb.has_value());
+  CHECK(l.take_outcomes().empty());  // nothing is applied before the next poll
+  c.run(3);
+  const auto out = l.take_outcomes();
+  REQUIRE(out.size() == 3);
+  const std::uint64_t a = ra->value();
+  CHECK(out[0].index.value() == a);
+  CHECK(out[1].index.value() == a + 1);
+  CHECK(out[2].index.value() == a + 2);
+  REQUIRE(out[0].value.has_value());
+  REQUIRE(out[2].value.has_value());
+  CHECK(*out[0].value == "a@" + std::to_string(a));
+  CHECK(*out[1].value == "b@" + std::to_string(a + 1));
+  CHECK(*out[2].value == "c@" + std::to_string(a + 2));
+  CHECK(l.take_outcomes().empty());  // taken once
+  for (std::uint64_t i = 1; i <= 3; ++i) {
+    if (i == l.id().value()) continue;
+    CHECK(c[i].take_outcomes().empty());  // followers proposed nothing
+    CHECK(c.at(i).machine.applied == std::vector<std::string>{"a", "b", "c"});
+  }
+}
+
+TEST_CASE("raft::node: a proposal whose index another leader took is reported dropped", "[raft][node]") {
+  cluster<memory_storage, echo_machine> c(3);
+  auto& old_leader = c.elect();
+  const std::uint64_t o = old_leader.id().value();
+  auto kept = old_leader.propose(data("kept"));
+  REQUIRE(kept.has_value());
+  c.run(2);
+  // Cut the old leader off: what it proposes now reaches nobody.
+  auto lost1 = old_leader.propose(data("lost1"));
+  auto lost2 = old_leader.propose(data("lost2"));
+  REQUIRE(lost1.has_value());
+  REQUIRE(lost2.has_value());
+  auto isolate = [&] {
+    c.net.inbox[o].clear();
+    for (auto& [i, q] : c.net.inbox)
+      std::erase_if(q, [&](const message& m) { return m.from.value() == o; });
+  };
+  c.step(o);
+  isolate();
+  typename decltype(c)::node_t* fresh = nullptr;
+  for (int k = 0; k < 200 && fresh == nullptr; ++k) {
+    c.now += tick;
+    for (std::uint64_t i = 1; i <= 3; ++i)
+      if (i != o) c.step(i);
+    isolate();
+    for (std::uint64_t i = 1; i <= 3; ++i)
+      if (i != o && c[i].role() == role::leader) fresh = &c[i];
+  }
+  REQUIRE(fresh != nullptr);
+  REQUIRE(fresh->term() > old_leader.term());
+  // The new leader's own entries take the old leader's uncommitted indexes.
+  REQUIRE(fresh->propose(data("x")).has_value());
+  REQUIRE(fresh->propose(data("y")).has_value());
+  c.run(5);  // heal: the old leader steps down and its log is overwritten
+  CHECK(old_leader.role() == role::follower);
+  const auto out = old_leader.take_outcomes();
+  REQUIRE(out.size() == 3);
+  CHECK(out[0].index == *kept);
+  REQUIRE(out[0].value.has_value());
+  CHECK(*out[0].value == "kept@" + std::to_string(kept->value()));
+  CHECK(out[1].index == *lost1);
+  CHECK(out[2].index == *lost2);
+  for (std::size_t k = 1; k < 3; ++k) {
+    REQUIRE_FALSE(out[k].value.has_value());
+    CHECK(out[k].value.error().code == errc::proposal_dropped);
+  }
+  for (std::uint64_t i = 1; i <= 3; ++i) {
+    const auto& applied = c.at(i).machine.applied;
+    CHECK(std::find(applied.begin(), applied.end(), "lost1") == applied.end());
+    CHECK(std::count(applied.begin(), applied.end(), "x") == 1);
+  }
 }
 
 TEST_CASE("raft::node: a proposal to a follower returns not_leader naming the leader", "[raft][node]") {

@@ -174,8 +174,9 @@ concept snapshot_log_storage = log_storage<S> && requires(S& s, const S& cs, con
 // leader's empty entry and membership entries are not passed), in index
 // order, never concurrently; after a restart it replays from the log's start
 // unless the state machine was restored from a snapshot. It must be deterministic: the same entries in the same order
-// give the same state on every replica. The returned value, if any, is handed
-// to whoever proposed the entry (e.g. a lock service's grant). It must not
+// give the same state on every replica. The returned value, if any, goes back
+// to the node where the entry was proposed (raft::node::take_outcomes(); e.g. a
+// lock service's grant). It must not
 // throw for any payload: a malformed command is the state machine's to reject
 // in its result, since the entry is committed whatever it contains.
 // Not required: snapshots (see snapshot_state_machine), thread safety.

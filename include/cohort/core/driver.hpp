@@ -20,6 +20,15 @@
 // with a non-empty payload, in index order; the others (a new leader's empty
 // entry, no-ops, config entries) are skipped and applied() moves past them.
 //
+// Outcomes (only when StateMachine::apply returns a value R): the node
+// registers each of its own accepted proposals with track(first, last, t),
+// t being the term its entries carry. As the entries at those indexes are
+// applied, take_outcomes() yields, in index order, one proposal_outcome per
+// registered index: apply()'s result if the applied entry is the proposal
+// (same term at the same index), else errc::proposal_dropped (another
+// leader's entry took the index). Entries nobody registered here produce
+// nothing, so followers keep no results.
+//
 // Failure: if append, save_hard_state or sync returns an error, the driver
 // stops: that poll() returns the storage's error, the failed batch is never
 // acknowledged and its after_persist messages and committed entries never
@@ -44,6 +53,19 @@
 #include "cohort/core/ring_queue.hpp"
 #include "cohort/core/time.hpp"
 
+namespace cohort {
+
+/// What became of one proposal made on this node (see core/driver.hpp):
+/// the state machine's result for the entry at `index`, or
+/// errc::proposal_dropped if that index was taken by another entry.
+template <class R>
+struct proposal_outcome {
+  log_index index{};
+  result<R> value;
+};
+
+}  // namespace cohort
+
 namespace cohort::detail {
 
 template <class Raw, class Transport, log_storage Storage, clock Clock, state_machine StateMachine>
@@ -52,6 +74,10 @@ class driver {
   using ready_type = std::remove_cvref_t<decltype(std::declval<Raw&>().take_ready())>;
   using message_type = typename decltype(ready_type::messages)::value_type;
   static constexpr bool async_storage = async_log_storage<Storage>;
+  /// What StateMachine::apply returns (void: no outcomes are kept).
+  using apply_result = std::remove_cvref_t<decltype(std::declval<StateMachine&>().apply(std::declval<const log_entry&>()))>;
+  static constexpr bool keeps_outcomes = !std::is_void_v<apply_result>;
+  using outcome_type = proposal_outcome<std::conditional_t<keeps_outcomes, apply_result, int>>;
 
   /// `what` names the node in error messages ("raft node").
   driver(Raw raw, Transport t, Storage& s, Clock clk, StateMachine& sm, duration tick_interval, const char* what)
@@ -92,6 +118,16 @@ class driver {
       if (!progressed) return success();
     }
   }
+
+  /// Registers this node's proposal of entries [first, last] in term t
+  /// (nothing is kept unless keeps_outcomes).
+  void track(log_index first, log_index last, term t) {
+    if constexpr (keeps_outcomes) {
+      if (first != log_index{} && first <= last) tracked_.push_back(tracked_range{first, last, t});
+    }
+  }
+  /// The outcomes settled since the last call, in index order.
+  std::vector<outcome_type> take_outcomes() { return std::exchange(outcomes_, {}); }
 
   [[nodiscard]] log_index applied() const noexcept { return applied_; }
   [[nodiscard]] bool stopped() const noexcept { return stopped_; }
@@ -173,10 +209,44 @@ class driver {
   void finish(std::uint64_t number, std::vector<message_type>& after, const std::vector<log_entry>& committed) {
     send_all(after);
     for (const log_entry& e : committed) {
-      if (e.kind == entry_kind::normal && !e.data.empty()) machine_->apply(e);
+      const bool command = e.kind == entry_kind::normal && !e.data.empty();
+      if constexpr (keeps_outcomes) {
+        if (tracked_.empty()) {
+          if (command) (void)machine_->apply(e);
+        } else if (command) {
+          apply_result r = machine_->apply(e);
+          settle(e, &r);
+        } else {
+          settle(e, nullptr);
+        }
+      } else {
+        if (command) machine_->apply(e);
+      }
       applied_ = e.index;
     }
     raw_.acknowledge(number);
+  }
+
+  /// Settles the registered proposals up to entry e (r: apply()'s result, or
+  /// null for an entry that was not applied). Indexes skipped over (a
+  /// snapshot) were not applied here as proposed: dropped.
+  void settle(const log_entry& e, apply_result* r) {
+    while (!tracked_.empty() && tracked_.front().first <= e.index) {
+      tracked_range& t = tracked_.front();
+      if (t.first < e.index) {
+        outcomes_.push_back(outcome_type{t.first, dropped(t.first)});
+      } else if (r != nullptr && e.term == t.t) {
+        outcomes_.push_back(outcome_type{t.first, std::move(*r)});
+      } else {
+        outcomes_.push_back(outcome_type{t.first, dropped(t.first)});
+      }
+      if (t.first == t.last) tracked_.pop_front();
+      else t.first = t.first + 1;
+    }
+  }
+  error dropped(log_index i) const {
+    return error{errc::proposal_dropped,
+                 std::string(what_) + ": another entry took index " + std::to_string(i.value()) + " (proposal lost)"};
   }
 
   void send_all(std::vector<message_type>& ms) {
@@ -196,6 +266,12 @@ class driver {
   log_index applied_{};
   ring_queue<pending_batch> pending_;
   std::vector<pending_batch> spare_;
+  struct tracked_range {
+    log_index first, last;
+    term t;
+  };
+  ring_queue<tracked_range> tracked_;
+  std::vector<outcome_type> outcomes_;
   bool stopped_ = false;
   error stop_reason_{};
   const char* what_;

@@ -45,6 +45,11 @@ class node {
   using raw_type = raw_node<Storage, Rng, Observer>;
   static constexpr bool async_storage = async_log_storage<Storage>;
 
+ private:
+  using driver_type = cohort::detail::driver<raw_type, Transport, Storage, Clock, StateMachine>;
+
+ public:
+
   /// A node whose first tick falls one tick_interval after clock.now(). Give
   /// every node its own rng seed (equal seeds give equal election timeouts).
   /// errc::invalid_config (nothing is written to the storage) if the config is
@@ -79,14 +84,26 @@ class node {
   result<log_index> propose(bytes data) {
     if (auto l = d_.live(); !l) return l.error();
     if (data.empty()) return empty_payload();
-    return d_.raw().propose(std::move(data));
+    return tracked(d_.raw().propose(std::move(data)), 1);
   }
   /// Proposes several commands at once (all or none); the last one's index.
   result<log_index> propose(std::span<const bytes> batch) {
     if (auto l = d_.live(); !l) return l.error();
     for (const bytes& b : batch)
       if (b.empty()) return empty_payload();
-    return d_.raw().propose(batch);
+    return tracked(d_.raw().propose(batch), batch.size());
+  }
+
+  /// When StateMachine::apply returns a value R: the outcome of each command
+  /// proposed here and accepted (a nonzero index), in index order, once its
+  /// index is applied: apply()'s result for it, or errc::proposal_dropped if
+  /// another leader's entry took that index (the command was not applied
+  /// there; it may be proposed again). Proposals forwarded to the leader
+  /// (forward_proposals) have no outcome here. Outcomes accumulate until taken.
+  auto take_outcomes()
+    requires driver_type::keeps_outcomes
+  {
+    return d_.take_outcomes();
   }
 
   /// Ticks, persists, sends and applies (see the file comment). Returns the
@@ -117,9 +134,14 @@ class node {
   [[nodiscard]] Clock& get_clock() noexcept { return d_.clock_policy(); }
 
  private:
-  using driver_type = cohort::detail::driver<raw_type, Transport, Storage, Clock, StateMachine>;
-
   explicit node(driver_type d) : d_(std::move(d)) {}
+
+  /// Registers an accepted proposal of n entries ending at *r (Log Matching:
+  /// the entry applied at an index is ours iff it has our term).
+  result<log_index> tracked(result<log_index> r, std::size_t n) {
+    if (r && *r != log_index{}) d_.track(*r - (n - 1), *r, d_.raw().current_term());
+    return r;
+  }
 
   static error empty_payload() {
     return make_error(errc::invalid_argument,
