@@ -53,6 +53,37 @@ TEST_CASE("raft: batched proposals and the uncommitted byte limit", "[raft][repl
   CHECK(h[1].propose(batch).has_value());  // committed and applied: room again
 }
 
+TEST_CASE("raft: propose_moved takes the buffers when accepted and leaves them when refused", "[raft][replication]") {
+  config c;
+  c.uncommitted_bytes_max = 100;
+  harness h(3, c);
+  h.elect(1);
+  const cohort::bytes keep = data(std::string(40, 'k'));
+  std::vector<cohort::bytes> batch{keep, keep};
+  REQUIRE(keep.use_count() == 3);
+  auto refused = h[2].propose_moved(batch);  // a follower: not_leader, nothing moved
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == cohort::errc::not_leader);
+  CHECK(batch[0].shares_with(keep));
+  CHECK(batch[1].shares_with(keep));
+  auto r = h[1].propose_moved(batch);
+  REQUIRE(r.has_value());
+  CHECK(batch[0].empty());  // moved into the leader's log: no new share
+  CHECK(batch[1].empty());
+  CHECK(keep.use_count() == 3);
+  std::vector<cohort::bytes> more{keep, keep};
+  auto busy = h[1].propose_moved(more);  // 80 + 80 > 100 uncommitted bytes
+  REQUIRE_FALSE(busy.has_value());
+  CHECK(busy.error().code == cohort::errc::busy);
+  CHECK(more[0].shares_with(keep));
+  CHECK(h[1].last_index() == *r);
+  h.stabilize();
+  for (std::uint64_t i = 1; i <= 3; ++i) {
+    REQUIRE(h.applied[i].size() == 3);
+    CHECK(h.applied[i][2].data == keep);
+  }
+}
+
 TEST_CASE("raft: only entries of the current term commit by counting (§5.4.2)", "[raft][replication]") {
   harness h(3);
   h.elect(1);
