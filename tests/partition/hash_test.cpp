@@ -65,6 +65,19 @@ TEST_CASE("md5_short_many: eight messages at once equal md5() of each", "[partit
   CHECK(hex(out[7]) == "0cc175b9c0f1b6a831c399e269772661");
 }
 
+TEST_CASE("md5_first_word: md5()'s first four bytes, little-endian, at every length", "[partition][hash]") {
+  const auto data = pattern(200);
+  for (std::size_t n = 0; n <= 200; ++n) {
+    INFO("length " << n);
+    const cohort::bytes_view in(data.data(), n);
+    const auto d = cp::md5(in);
+    const std::uint32_t want =
+        std::uint32_t{d[0]} | std::uint32_t{d[1]} << 8 | std::uint32_t{d[2]} << 16 | std::uint32_t{d[3]} << 24;
+    REQUIRE(cp::md5_first_word(in) == want);
+  }
+  CHECK(cp::md5_first_word(cp::as_key("abc")) == 0x98500190u);  // 900150983cd24fb0...: bytes 90 01 50 98
+}
+
 TEST_CASE("xxh64: reference values (xxhsum and libxxhash)", "[partition][hash]") {
   const std::pair<std::size_t, std::uint64_t> unseeded[] = {
       {0, 0xef46db3751d8e999ULL},  {1, 0xe934a84adb052768ULL},  {3, 0x9ff70a635a6209abULL},

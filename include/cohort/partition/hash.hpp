@@ -6,6 +6,8 @@
 //   md5(data)           MD5 (RFC 1321), for ketama compatibility only (not for
 //                       security). Messages of up to 55 bytes (keys, usually)
 //                       take one block with no buffering.
+//   md5_first_word      md5(data)'s first four bytes as a word (ketama's key
+//                       hash), leaving out the steps that only feed the rest.
 //   md5_short_many      MD5 of eight such messages at once, their rounds side
 //                       by side (GCC/Clang vector extensions), for batches.
 //   mix64(x)            a 64-bit finalizer (the avalanche step of SplitMix64),
@@ -157,11 +159,12 @@ template <class F, int S, class W>
   a = b + ((x << S) | (x >> (32 - S)));
 }
 
-// Sixteen steps of one round; step i reads message word (M0 + M1 * i) mod 16.
-template <class F, int S0, int S1, int S2, int S3, int M0, int M1, class W>
+// Sixteen steps of one round (the first 4 * Groups of them); step i reads
+// message word (M0 + M1 * i) mod 16.
+template <class F, int S0, int S1, int S2, int S3, int M0, int M1, int Groups = 4, class W>
 [[gnu::always_inline]] inline void md5_round(W& a, W& b, W& c, W& d, const W (&m)[16], int first) noexcept {
 #pragma GCC unroll 4
-  for (int i = 0; i < 16; i += 4) {
+  for (int i = 0; i < 4 * Groups; i += 4) {
     const std::uint32_t* k = md5_k + first + i;
     md5_step<F, S0>(a, b, c, d, k[0], m[(M0 + M1 * i) & 15]);
     md5_step<F, S1>(d, a, b, c, k[1], m[(M0 + M1 * (i + 1)) & 15]);
@@ -179,6 +182,20 @@ template <class W>
   md5_round<md5_h, 4, 11, 16, 23, 5, 3>(a, b, c, d, m, 32);
   md5_round<md5_i, 6, 10, 15, 21, 0, 7>(a, b, c, d, m, 48);
   s[0] += a, s[1] += b, s[2] += c, s[3] += d;
+}
+
+/// The first word of the digest only (its bytes 0-3, little-endian) of one
+/// compression from the initial state: the last three steps update the
+/// other words only, so they are left out.
+template <class W>
+[[gnu::always_inline]] inline W md5_compress_first_word(const W (&s)[4], const W (&m)[16]) noexcept {
+  W a = s[0], b = s[1], c = s[2], d = s[3];
+  md5_round<md5_f, 7, 12, 17, 22, 0, 1>(a, b, c, d, m, 0);
+  md5_round<md5_g, 5, 9, 14, 20, 1, 5>(a, b, c, d, m, 16);
+  md5_round<md5_h, 4, 11, 16, 23, 5, 3>(a, b, c, d, m, 32);
+  md5_round<md5_i, 6, 10, 15, 21, 0, 7, 3>(a, b, c, d, m, 48);  // steps 48-59
+  md5_step<md5_i, 6>(a, b, c, d, md5_k[60], m[(7 * 12) & 15]);  // step 60, the last to write a
+  return s[0] + a;
 }
 
 inline constexpr std::uint32_t md5_iv[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
@@ -250,6 +267,18 @@ inline std::array<std::uint8_t, 16> md5(bytes_view data) noexcept {
   for (int b = 0; b < 8; ++b) tail[tail_len - 8 + static_cast<std::size_t>(b)] = static_cast<std::byte>(bits >> (8 * b));
   for (std::size_t off = 0; off < tail_len; off += 64) detail::md5_compress_bytes(s, tail + off);
   return detail::md5_digest(s);
+}
+
+/// MD5's first four digest bytes as a little-endian word: md5(data)[0..3],
+/// what ketama hashes a key to. Keys of up to 55 bytes skip the last steps.
+inline std::uint32_t md5_first_word(bytes_view data) noexcept {
+  if (data.size() <= detail::md5_single_block_max) {
+    std::uint32_t w[16];
+    detail::md5_short_words(w, data.data(), data.size());
+    return detail::md5_compress_first_word(detail::md5_iv, w);
+  }
+  const auto d = md5(data);
+  return std::uint32_t{d[0]} | std::uint32_t{d[1]} << 8 | std::uint32_t{d[2]} << 16 | std::uint32_t{d[3]} << 24;
 }
 
 namespace detail {

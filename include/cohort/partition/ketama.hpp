@@ -56,7 +56,7 @@ class ketama_ring {
   static constexpr std::string_view default_port_suffix = ":11211";
 
   /// The hash of a key on the continuum: MD5's first 4 bytes, little-endian.
-  static std::uint32_t key_hash(bytes_view key) noexcept { return digest_point(md5(key), 0); }
+  static std::uint32_t key_hash(bytes_view key) noexcept { return md5_first_word(key); }
 
   /// Adds a server at the end of the list; errors as in concepts.hpp.
   result<void> add(const member& m) { return add_all(std::span<const member>(&m, 1)); }
