@@ -107,6 +107,20 @@ class raft_log {
     COHORT_ASSERT(e.index == mem_offset_ + mem_size(), "raft_log::append_one not at the end");
     mem_.push_back(std::move(e));
   }
+  /// Appends a normal entry of term t per payload at last_index()+1 on; the
+  /// payloads are moved in from a span of non-const buffers. The new last index.
+  template <class Buffer>
+    requires std::same_as<std::remove_const_t<Buffer>, bytes>
+  log_index append_payloads(std::span<Buffer> payloads, term t) {
+    log_index i = last_index();
+    if (mem_empty()) mem_clear(i + 1);
+    mem_.reserve(mem_.size() + payloads.size());
+    for (Buffer& b : payloads) {
+      if constexpr (std::is_const_v<Buffer>) mem_.push_back(log_entry{++i, t, entry_kind::normal, b});
+      else mem_.push_back(log_entry{++i, t, entry_kind::normal, std::move(b)});
+    }
+    return i;
+  }
 
   enum class append_outcome : std::uint8_t { ok, mismatch, conflicts_committed };
   /// A follower's append: if the log matches (prev_index, prev_term), adds
@@ -213,6 +227,7 @@ class raft_log {
       const auto from = mem_.begin() + static_cast<std::ptrdiff_t>(head_ + static_cast<std::size_t>(lo - mem_offset_));
       const auto to = within_bytes(from, from + static_cast<std::ptrdiff_t>(hi - lo + 1), total, max_bytes, out.size() != before);
       out.insert(out.end(), std::make_move_iterator(from), std::make_move_iterator(to));
+      if (to != from) moved_out_ = lo + static_cast<std::uint64_t>(to - from - 1);
     }
     applied_ = applied_ + (out.size() - before);
     release();
@@ -259,8 +274,9 @@ class raft_log {
       return;
     }
     const auto n = static_cast<std::size_t>(upto + 1 - mem_offset_);
-    for (std::size_t k = head_; k < head_ + n; ++k)  // release the payloads now (applied ones were moved out)
-      if (!mem_[k].data.empty()) mem_[k].data = bytes{};
+    // Release the payloads now; those up to moved_out_ were moved out already.
+    const std::size_t moved = moved_out_ < mem_offset_ ? 0 : std::min(n, static_cast<std::size_t>(moved_out_ + 1 - mem_offset_));
+    for (std::size_t k = head_ + moved; k < head_ + n; ++k) mem_[k].data = bytes{};
     head_ += n;
     mem_offset_ = upto + 1;
     if (head_ >= 1024 && head_ * 2 >= mem_.size()) {  // amortized: each entry moves at most once more
@@ -277,6 +293,7 @@ class raft_log {
   log_index durable_{};
   log_index committed_{};
   log_index applied_{};
+  log_index moved_out_{};  ///< entries of mem_ up to here were moved out by take_committed (empty shells)
 };
 
 }  // namespace cohort::raft

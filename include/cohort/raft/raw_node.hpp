@@ -528,11 +528,7 @@ class raw_node {
         uncommitted_bytes_ + bytes_in > cfg_.uncommitted_bytes_max)
       return refuse(errc::busy, "too many uncommitted bytes; retry once entries commit");
     uncommitted_bytes_ += bytes_in;
-    log_index i = log_.last_index();
-    for (Buffer& b : batch) {
-      if constexpr (move_in) log_.append_one(log_entry{++i, term_, entry_kind::normal, std::move(b)});
-      else log_.append_one(log_entry{++i, term_, entry_kind::normal, b});
-    }
+    const log_index i = log_.append_payloads(batch, term_);
     // New entries go out with the next ready batch, so proposals made between
     // two batches share append messages instead of sending one each.
     entries_to_send_ = true;
