@@ -3,4 +3,6 @@
 
 #include "cohort/fmt/check.hpp"
 #include "cohort/fmt/core.hpp"
+#include "cohort/fmt/partition.hpp"
+#include "cohort/fmt/paxos.hpp"
 #include "cohort/fmt/raft.hpp"
