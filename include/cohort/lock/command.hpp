@@ -18,6 +18,12 @@
 // decode() checks every length and enum value and that nothing trails: a
 // malformed payload gives errc::malformed_message, never a read out of bounds.
 // Value ranges (TTL bounds, permits <= limit, ...) are the service's to check.
+//
+// `command` owns its lock name; `command_view` (the same fields, the name a
+// std::string_view) refers to bytes kept alive elsewhere. encode() takes
+// either and writes one buffer of the exact size; decode_view() reads a
+// payload without allocating, its name referring into the payload (what the
+// lock service applies); decode() gives a command that owns its name.
 #pragma once
 
 #include <bit>
@@ -27,6 +33,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "cohort/core/bytes.hpp"
 #include "cohort/core/result.hpp"
@@ -226,21 +233,39 @@ class reader {
     return true;
   }
   [[nodiscard]] bool at_end() const noexcept { return ok_ && at_ == in_.size(); }
+  /// Whether `n` more bytes are there (if not, every later read fails): the
+  /// check for a run of fixed-size fields, read then with take().
+  bool need(std::size_t n) {
+    if (!ok_ || in_.size() - at_ < n) return ok_ = false;
+    return true;
+  }
+  /// The next field of sizeof(U) bytes, after need() covered it.
+  template <class U>
+  U take() noexcept {
+    std::make_unsigned_t<U> v = 0;
+    copy_at(v);
+    return static_cast<U>(v);
+  }
 
  private:
   /// One unsigned field of sizeof(U) bytes (a fixed size, so the copy is inlined).
   template <class U>
   bool le(U& v) {
+    if (!ok_ || in_.size() - at_ < sizeof(U)) return ok_ = false;
+    copy_at(v);
+    return true;
+  }
+  template <class U>
+  void copy_at(U& v) noexcept {
     constexpr std::size_t n = sizeof(U);
-    if (!ok_ || in_.size() - at_ < n) return ok_ = false;
     if constexpr (std::endian::native == std::endian::little) {
       std::memcpy(&v, in_.data() + at_, n);
     } else {
       v = 0;
-      for (std::size_t i = 0; i < n; ++i) v = static_cast<U>(v | U(std::to_integer<std::uint8_t>(in_[at_ + i])) << (8 * i));
+      for (std::size_t i = 0; i < n; ++i)
+        v = static_cast<U>(v | U(std::to_integer<std::uint8_t>(in_[at_ + i])) << (8 * i));
     }
     at_ += n;
-    return true;
   }
   bytes_view in_;
   std::size_t at_ = 0;
@@ -291,35 +316,38 @@ void write_body(writer& w, const basic_command<Name>& c) {
   }
 }
 
+/// Reads the fields of `c.kind`: the fixed-size ones after one length check.
 inline bool read_body(reader& r, command_view& c) {
-  std::uint64_t s = 0, t = 0;
-  std::int64_t a = 0, b = 0;
-  std::uint8_t m = 0;
   switch (c.kind) {
     case command_kind::tick: return true;
     case command_kind::open_session:
-      if (!r.i64(a) || !r.u64(c.owner)) return false;
-      c.ttl = duration{a};
+      if (!r.need(8 + 8)) return false;
+      c.ttl = duration{r.take<std::int64_t>()};
+      c.owner = r.take<std::uint64_t>();
       return true;
     case command_kind::keep_alive:
     case command_kind::close_session:
-      if (!r.u64(s)) return false;
-      c.session = session_id{s};
+      if (!r.need(8)) return false;
+      c.session = session_id{r.take<std::uint64_t>()};
       return true;
-    case command_kind::acquire:
-      if (!r.u64(s) || !r.u64(c.request) || !r.u8(m) || m > 2 || !r.u32(c.permits) || !r.u32(c.limit) ||
-          !r.i64(a) || !r.i64(b) || !r.str(c.name, name_bytes_max))
-        return false;
-      c.session = session_id{s};
+    case command_kind::acquire: {
+      if (!r.need(8 + 8 + 1 + 4 + 4 + 8 + 8)) return false;
+      c.session = session_id{r.take<std::uint64_t>()};
+      c.request = r.take<std::uint64_t>();
+      const auto m = r.take<std::uint8_t>();
+      if (m > 2) return false;
       c.mode = static_cast<lock_mode>(m);
-      c.wait = duration{a};
-      c.lock_delay = duration{b};
-      return true;
+      c.permits = r.take<std::uint32_t>();
+      c.limit = r.take<std::uint32_t>();
+      c.wait = duration{r.take<std::int64_t>()};
+      c.lock_delay = duration{r.take<std::int64_t>()};
+      return r.str(c.name, name_bytes_max);
+    }
     case command_kind::release:
-      if (!r.u64(s) || !r.u64(t) || !r.str(c.name, name_bytes_max)) return false;
-      c.session = session_id{s};
-      c.token = fencing_token{t};
-      return true;
+      if (!r.need(8 + 8)) return false;
+      c.session = session_id{r.take<std::uint64_t>()};
+      c.token = fencing_token{r.take<std::uint64_t>()};
+      return r.str(c.name, name_bytes_max);
   }
   return false;
 }
@@ -344,23 +372,45 @@ result<bytes> encode(const basic_command<Name>& c, mono_time stamp) {
   });
 }
 
+namespace detail {
+
+/// What is wrong with a payload, if anything.
+enum class parse_status : std::uint8_t { ok, bad_version, bad_kind, bad_body };
+
+/// Reads `payload` into `c` (its name referring to the payload's bytes);
+/// allocates nothing. `c` is meaningful only if the status is ok.
+inline parse_status parse(bytes_view payload, command_view& c) {
+  reader r(payload);
+  std::uint8_t version = 0, kind = 0;
+  std::int64_t stamp = 0;
+  if (!r.u8(version) || version != format_version) return parse_status::bad_version;
+  if (!r.u8(kind) || kind < 1 || kind > static_cast<std::uint8_t>(command_kind::release)) return parse_status::bad_kind;
+  c.kind = static_cast<command_kind>(kind);
+  if (!r.i64(stamp) || !read_body(r, c) || !r.at_end()) return parse_status::bad_body;
+  c.stamp = mono_time{duration{stamp}};
+  return parse_status::ok;
+}
+
+/// The error for a payload parse() refused (`kind`: what parse() had read).
+inline error parse_error(parse_status st, command_kind kind) {
+  switch (st) {
+    case parse_status::bad_version:
+      return make_error(errc::malformed_message, "lock command: missing or unknown format version");
+    case parse_status::bad_kind: return make_error(errc::malformed_message, "lock command: unknown kind");
+    default:
+      return make_error(errc::malformed_message, "lock command: " + std::string(name_of(kind)) +
+                                                     " payload truncated, bad field or trailing bytes");
+  }
+}
+
+}  // namespace detail
+
 /// The command in `payload` (with its stamp), its name referring to the
 /// payload's bytes (valid while they are), or errc::malformed_message.
 /// Nothing is allocated unless the payload is malformed.
 inline result<command_view> decode_view(bytes_view payload) {
-  detail::reader r(payload);
-  std::uint8_t version = 0, kind = 0;
-  std::int64_t stamp = 0;
-  if (!r.u8(version) || version != detail::format_version)
-    return make_error(errc::malformed_message, "lock command: missing or unknown format version");
-  if (!r.u8(kind) || kind < 1 || kind > static_cast<std::uint8_t>(command_kind::release))
-    return make_error(errc::malformed_message, "lock command: unknown kind");
   command_view c;
-  c.kind = static_cast<command_kind>(kind);
-  if (!r.i64(stamp) || !detail::read_body(r, c) || !r.at_end())
-    return make_error(errc::malformed_message,
-                      "lock command: " + std::string(name_of(c.kind)) + " payload truncated, bad field or trailing bytes");
-  c.stamp = mono_time{duration{stamp}};
+  if (const auto st = detail::parse(payload, c); st != detail::parse_status::ok) return detail::parse_error(st, c.kind);
   return c;
 }
 

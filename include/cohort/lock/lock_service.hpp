@@ -65,14 +65,25 @@
 // Invariants: an exclusive holder is alone; semaphore holders' permits sum to
 // at most the limit; every holder and waiter belongs to a live session;
 // tokens of later exclusive grants of a lock are larger.
+//
+// Storage (for speed; no rule depends on it): locks live in reused slots
+// found through a hash index on the name, sessions in a vector sorted by id,
+// waiters in a vector-backed FIFO; the payload is decoded in place
+// (decode_view). Nothing whose order can show in a result is iterated in
+// slot order: whole-service iterations go in name order, and equality
+// compares locks by name. apply(entry, applied&) allocates nothing for an
+// acquire or release once the buffers have grown (a lock's first use, a
+// timer, an error message and a grant notice's name longer than the
+// std::string's inline capacity do allocate).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <limits>
-#include <optional>
+
 #include <set>
 #include <string>
 #include <string_view>
@@ -96,6 +107,11 @@ struct service_config {
   duration lock_delay_max = std::chrono::minutes(1);
   duration wait_max = std::chrono::hours(1);  ///< longest finite wait (wait_forever is allowed too)
   std::uint32_t permits_max = 1u << 20;       ///< largest semaphore limit
+  /// Seeds the hash that finds a lock by name. Lock names come from clients:
+  /// with a seed they cannot guess (drawn once when the cluster is set up, the
+  /// same on every replica) they cannot pick names that collide to slow every
+  /// lookup down. The seed never changes results, only the table's layout.
+  std::uint64_t name_hash_seed = 0;
 
   friend bool operator==(const service_config&, const service_config&) = default;
 
@@ -258,12 +274,12 @@ class lock_service {
   /// `out` is cleared, then filled.
   void apply(const log_entry& e, applied& out) {
     clear(out);
-    auto c = decode_view(e.data);
-    if (!c) {
-      out.reply = std::move(c).error();
+    command_view c;
+    if (const auto st = detail::parse(e.data, c); st != detail::parse_status::ok) {
+      out.reply = detail::parse_error(st, c.kind);
       return;
     }
-    run(*c, e.index, e.term, out);
+    run(c, e.index, e.term, out);
   }
 
   /// Applies a decoded command as if it were the entry (index, term).
@@ -321,17 +337,19 @@ class lock_service {
    public:
     static constexpr std::uint32_t npos = std::numeric_limits<std::uint32_t>::max();
 
+    explicit lock_table(std::uint64_t seed = 0) noexcept : seed_(seed) {}
+
     [[nodiscard]] std::size_t size() const noexcept { return live_; }
     /// The slot of the lock named `name`, or npos.
     [[nodiscard]] std::uint32_t find(std::string_view name) const noexcept {
       if (live_ == 0) return npos;
-      const std::uint64_t h = hash_of(name);
+      const std::uint64_t h = hash_of(seed_, name);
       const std::size_t mask = index_.size() - 1;
       for (std::size_t i = h & mask;; i = (i + 1) & mask) {
         const std::uint32_t v = index_[i];
         if (v == 0) return npos;
         const slot& s = slots_[v - 1];
-        if (s.hash == h && s.name == name) return v - 1;
+        if (s.hash == h && same(s.name, name)) return v - 1;
       }
     }
     /// Adds an idle lock named `name` (which must not exist); its slot.
@@ -347,7 +365,7 @@ class lock_service {
       }
       slot& s = slots_[id];
       s.name.assign(name);
-      s.hash = hash_of(name);
+      s.hash = hash_of(seed_, name);
       s.live = true;
       place(id);
       ++live_;
@@ -411,17 +429,64 @@ class lock_service {
       lock_state state;
       bool live = false;
     };
-    /// FNV-1a, its high half folded into the low bits the index uses.
-    static std::uint64_t hash_of(std::string_view name) noexcept {
-      std::uint64_t h = 14695981039346656037ULL;
-      for (const char ch : name) h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ULL;
-      return h ^ (h >> 29);
+    static std::uint64_t load64(const char* p) noexcept {
+      std::uint64_t v = 0;
+      std::memcpy(&v, p, 8);
+      return v;
+    }
+    static std::uint32_t load32(const char* p) noexcept {
+      std::uint32_t v = 0;
+      std::memcpy(&v, p, 4);
+      return v;
+    }
+    /// The last n % 8 bytes of a name of n bytes, read as (at most) two
+    /// overlapping loads within the name.
+    static std::uint64_t tail_of(const char* p, std::size_t n) noexcept {
+      const std::size_t r = n % 8;
+      const char* t = p + (n - r);
+      if (r >= 4) return (std::uint64_t{load32(t)} << 32) | load32(t + r - 4);
+      if (r == 0) return 0;
+      return std::uint64_t{static_cast<unsigned char>(t[0])} << 16 |
+             std::uint64_t{static_cast<unsigned char>(t[r / 2])} << 8 | static_cast<unsigned char>(t[r - 1]);
+    }
+    /// A multiplicative hash over 8-byte words and the tail, finished by a
+    /// full 64-bit mix (names differing in any byte spread over the index).
+    /// Only the layout depends on it, never a result.
+    static std::uint64_t hash_of(std::uint64_t seed, std::string_view name) noexcept {
+      constexpr std::uint64_t k = 0xff51afd7ed558ccdULL;
+      std::uint64_t h = (0x9e3779b97f4a7c15ULL ^ seed) * k ^ name.size();
+      const std::size_t words = name.size() / 8;
+      for (std::size_t i = 0; i < words; ++i) {
+        h = (h ^ load64(name.data() + 8 * i)) * k;
+        h ^= h >> 32;
+      }
+      h ^= tail_of(name.data(), name.size());
+      h ^= h >> 33;
+      h *= k;
+      h ^= h >> 33;
+      h *= 0xc4ceb9fe1a85ec53ULL;
+      return h ^ (h >> 33);
+    }
+    /// Name equality, inline for the short names locks usually have.
+    static bool same(std::string_view a, std::string_view b) noexcept {
+      const std::size_t n = a.size();
+      if (n != b.size()) return false;
+      if (n >= 8) {
+        for (std::size_t i = 0; i + 8 <= n; i += 8)
+          if (load64(a.data() + i) != load64(b.data() + i)) return false;
+        return load64(a.data() + n - 8) == load64(b.data() + n - 8);
+      }
+      if (n >= 4) return load32(a.data()) == load32(b.data()) && load32(a.data() + n - 4) == load32(b.data() + n - 4);
+      for (std::size_t i = 0; i < n; ++i)
+        if (a[i] != b[i]) return false;
+      return true;
     }
     void sorted_ids(std::vector<std::uint32_t>& ids) const {
       ids.clear();
       for (std::uint32_t i = 0; i < slots_.size(); ++i)
         if (slots_[i].live) ids.push_back(i);
-      std::sort(ids.begin(), ids.end(), [this](std::uint32_t a, std::uint32_t b) { return slots_[a].name < slots_[b].name; });
+      std::sort(ids.begin(), ids.end(),
+                [this](std::uint32_t a, std::uint32_t b) { return slots_[a].name < slots_[b].name; });
     }
     void place(std::uint32_t id) {
       const std::size_t mask = index_.size() - 1;
@@ -440,15 +505,18 @@ class lock_service {
     std::vector<std::uint32_t> index_;  ///< power-of-two size; 0 = empty, else slot + 1
     std::vector<std::uint32_t> order_;  ///< scratch for in_name_order (not state)
     std::size_t live_ = 0;
+    std::uint64_t seed_ = 0;
   };
 
   /// What a valid command acts on, found once by validation.
   struct target {
-    std::size_t session = no_session;          ///< position in sessions_ (keep_alive, acquire, release)
-    std::uint32_t lock = lock_table::npos;     ///< acquire, release: the lock's slot (npos: not yet a lock)
+    std::size_t session = no_session;       ///< position in sessions_ (keep_alive, acquire, release)
+    std::uint32_t lock = lock_table::npos;  ///< acquire, release: the lock's slot (npos: not yet a lock)
+    reply_kind retry = reply_kind::ticked;  ///< acquire: granted or queued if it retries a live request
+    fencing_token retry_token{};            ///< acquire: the grant a retry repeats
   };
 
-  explicit lock_service(const service_config& c) : cfg_(c) {}
+  explicit lock_service(const service_config& c) : cfg_(c), locks_(c.name_hash_seed) {}
 
   static void clear(applied& out) {
     out.reply = reply{};
@@ -460,13 +528,20 @@ class lock_service {
 
   void run(const command_view& c, log_index index, cohort::term t, applied& out) {
     advance(t, c.stamp);
-    run_timers(index, out);
+    if (timer_due()) run_timers(index, out);
     target tg;
     if (auto v = validate(c, tg); !v) {
       out.reply = std::move(v).error();
       return;
     }
-    out.reply = execute(c, tg, index, out);
+    // clear() left a default reply in out.reply: execution fills its fields.
+    if (auto v = execute(c, tg, index, out, *out.reply); !v) out.reply = std::move(v).error();
+  }
+  static void answer(reply& r, reply_kind k, session_id s, fencing_token t = {}, duration ttl = {}) {
+    r.kind = k;
+    r.session = s;
+    r.token = t;
+    r.ttl = ttl;
   }
   static error unknown_session(session_id s) {
     return make_error(errc::not_found, "lock service: unknown or expired session " + std::to_string(s.value()));
@@ -477,10 +552,18 @@ class lock_service {
 
   // ---- sessions (a vector sorted by id: ids are log indexes, so opening appends) ----
 
+  /// The session's position in sessions_, or no_session (a binary search
+  /// without data-dependent branches: the sessions of consecutive commands
+  /// are unpredictable).
   [[nodiscard]] std::size_t slot_of(session_id s) const noexcept {
-    auto it = std::lower_bound(sessions_.begin(), sessions_.end(), s,
-                               [](const std::pair<session_id, session_state>& e, session_id k) { return e.first < k; });
-    return it != sessions_.end() && it->first == s ? static_cast<std::size_t>(it - sessions_.begin()) : no_session;
+    std::size_t lo = 0, n = sessions_.size();
+    if (n == 0) return no_session;
+    while (n > 1) {
+      const std::size_t half = n / 2;
+      lo = sessions_[lo + half].first <= s ? lo + half : lo;
+      n -= half;
+    }
+    return sessions_[lo].first == s ? lo : no_session;
   }
 
   // ---- time ------------------------------------------------------------------
@@ -501,7 +584,9 @@ class lock_service {
       case command_kind::tick: return success();
       case command_kind::open_session: return check_ttl(c.ttl);
       case command_kind::keep_alive:
-      case command_kind::close_session: return check_session(c.session, tg);
+      case command_kind::close_session:
+        if (!find_session(c.session, tg)) return unknown_session(c.session);
+        return success();
       case command_kind::acquire: return check_acquire(c, tg);
       case command_kind::release: return check_release(c, tg);
     }
@@ -514,13 +599,14 @@ class lock_service {
                                                     std::to_string(cfg_.ttl_max.count()) + "]ns");
     return success();
   }
-  [[nodiscard]] result<void> check_session(session_id s, target& tg) const {
+  /// Whether the session is live; notes its position in `tg`.
+  bool find_session(session_id s, target& tg) const noexcept {
     tg.session = slot_of(s);
-    if (tg.session == no_session) return unknown_session(s);
-    return success();
+    return tg.session != no_session;
   }
+  // The checks below are predicates, their errors built only when they fail.
   [[nodiscard]] result<void> check_acquire(const command_view& c, target& tg) const {
-    if (auto v = check_session(c.session, tg); !v) return v;
+    if (!find_session(c.session, tg)) return unknown_session(c.session);
     if (c.name.empty()) return make_error(errc::invalid_argument, "lock service: empty lock name");
     if (c.wait < duration::zero() || (c.wait > cfg_.wait_max && c.wait != wait_forever))
       return make_error(errc::invalid_argument, "lock service: wait " + std::to_string(c.wait.count()) +
@@ -536,33 +622,50 @@ class lock_service {
     tg.lock = locks_.find(c.name);
     if (tg.lock == lock_table::npos) return success();
     const lock_state& l = locks_.state(tg.lock);
-    if (auto v = check_kind(c, l); !v) return v;
-    return check_single(c, l);
+    if (!kind_matches(c, l)) return kind_mismatch(c, l);
+    if (const auto other = other_request(c, l, tg); other != other_none) return not_single(c, other);
+    return success();
   }
+  static constexpr int other_none = 0, other_holds = 1, other_waits = 2;
   /// A session holds or waits for a lock through one request at a time
-  /// (locks are not reentrant: a second request would wait for itself).
-  [[nodiscard]] static result<void> check_single(const command_view& c, const lock_state& l) {
-    auto other = [&](session_id s, std::uint64_t request) { return s == c.session && request != c.request; };
-    const bool holds = std::any_of(l.holders.begin(), l.holders.end(),
-                                   [&](const holder& h) { return other(h.session, h.request); });
-    const bool waits = std::any_of(l.queue.begin(), l.queue.end(),
-                                   [&](const waiter& w) { return other(w.session, w.request); });
-    if (holds || waits)
-      return make_error(errc::conflict, "lock service: session " + std::to_string(c.session.value()) + " already " +
-                                            (holds ? "holds '" : "waits for '") + std::string(c.name) +
-                                            "' (another request)");
-    return success();
+  /// (locks are not reentrant: a second request would wait for itself):
+  /// whether the session holds or waits through another request than `c`'s.
+  /// The same pass notes in `tg` whether `c` retries the request that is there.
+  [[nodiscard]] static int other_request(const command_view& c, const lock_state& l, target& tg) noexcept {
+    int other = other_none;
+    for (const holder& h : l.holders) {
+      if (h.session != c.session) continue;
+      if (h.request != c.request) {
+        other = other_holds;
+      } else {
+        tg.retry = reply_kind::granted;
+        tg.retry_token = h.token;
+      }
+    }
+    if (other != other_none) return other;
+    for (const waiter& w : l.queue) {
+      if (w.session != c.session) continue;
+      if (w.request != c.request) other = other_waits;
+      else if (tg.retry == reply_kind::ticked) tg.retry = reply_kind::queued;
+    }
+    return other;
   }
-  [[nodiscard]] static result<void> check_kind(const command_view& c, const lock_state& l) {
+  [[nodiscard]] static error not_single(const command_view& c, int other) {
+    return make_error(errc::conflict, "lock service: session " + std::to_string(c.session.value()) + " already " +
+                                          (other == other_holds ? "holds '" : "waits for '") + std::string(c.name) +
+                                          "' (another request)");
+  }
+  [[nodiscard]] static bool kind_matches(const command_view& c, const lock_state& l) noexcept {
     const bool sem = c.mode == lock_mode::semaphore;
-    if (l.semaphore != sem || (sem && l.limit != c.limit))
-      return make_error(errc::conflict, "lock service: lock '" + std::string(c.name) + "' is " +
-                                            (l.semaphore ? "a semaphore of " + std::to_string(l.limit) + " permits"
-                                                         : std::string("a reader/writer lock")));
-    return success();
+    return l.semaphore == sem && (!sem || l.limit == c.limit);
+  }
+  [[nodiscard]] static error kind_mismatch(const command_view& c, const lock_state& l) {
+    return make_error(errc::conflict, "lock service: lock '" + std::string(c.name) + "' is " +
+                                          (l.semaphore ? "a semaphore of " + std::to_string(l.limit) + " permits"
+                                                       : std::string("a reader/writer lock")));
   }
   [[nodiscard]] result<void> check_release(const command_view& c, target& tg) const {
-    if (auto v = check_session(c.session, tg); !v) return v;
+    if (!find_session(c.session, tg)) return unknown_session(c.session);
     tg.lock = locks_.find(c.name);
     if (tg.lock != lock_table::npos)
       for (const holder& h : locks_.state(tg.lock).holders)
@@ -592,19 +695,19 @@ class lock_service {
 
   // ---- execution (the command was validated; `tg` is what validation found) ------
 
-  result<reply> execute(const command_view& c, const target& tg, log_index index, applied& out) {
+  result<void> execute(const command_view& c, const target& tg, log_index index, applied& out, reply& r) {
     switch (c.kind) {
-      case command_kind::tick: return reply{};
-      case command_kind::open_session: return open(c, index);
-      case command_kind::keep_alive: return keep_alive(tg.session);
-      case command_kind::close_session: return close(c.session, index, out);
-      case command_kind::acquire: return acquire(c, tg, index);
-      case command_kind::release: return release(c, tg, index, out);
+      case command_kind::tick: break;
+      case command_kind::open_session: open(c, index, r); break;
+      case command_kind::keep_alive: keep_alive(tg.session, r); break;
+      case command_kind::close_session: close(c.session, index, out, r); break;
+      case command_kind::acquire: return acquire(c, tg, index, r);
+      case command_kind::release: release(c, tg, index, out, r); break;
     }
-    return reply{};
+    return success();
   }
 
-  reply open(const command_view& c, log_index index) {
+  void open(const command_view& c, log_index index, reply& r) {
     const session_id s{index.value()};
     const session_state st{add_sat(now_, c.ttl), c.ttl, 0, c.owner};
     auto it = std::lower_bound(sessions_.begin(), sessions_.end(), s,
@@ -612,28 +715,35 @@ class lock_service {
     if (it != sessions_.end() && it->first == s) it->second = st;
     else sessions_.emplace(it, s, st);
     session_timers_.emplace(st.expiry, s.value());
-    return reply{reply_kind::session_opened, s, {}, c.ttl};
+    answer(r, reply_kind::session_opened, s, {}, c.ttl);
   }
 
-  reply keep_alive(std::size_t k) {
+  void keep_alive(std::size_t k, reply& r) {
     const session_id s = sessions_[k].first;
     session_state& st = sessions_[k].second;
     session_timers_.erase({st.expiry, s.value()});
     st.expiry = add_sat(now_, st.ttl);
     session_timers_.emplace(st.expiry, s.value());
-    return reply{reply_kind::kept_alive, s, {}, st.ttl};
+    answer(r, reply_kind::kept_alive, s, {}, st.ttl);
   }
 
-  reply close(session_id s, log_index index, applied& out) {
+  void close(session_id s, log_index index, applied& out, reply& r) {
     drop_session_everywhere(s, false, out);
     pump_all(index, out);
-    return reply{reply_kind::session_closed, s, {}, {}};
+    answer(r, reply_kind::session_closed, s);
   }
 
-  result<reply> acquire(const command_view& c, const target& tg, log_index index) {
+  result<void> acquire(const command_view& c, const target& tg, log_index index, reply& r) {
     session_state& st = sessions_[tg.session].second;
     const bool fresh = tg.lock == lock_table::npos;
-    if (auto known = replay(c, st, fresh ? nullptr : &locks_.state(tg.lock))) return *known;
+    if (tg.retry != reply_kind::ticked) {  // a retried request still live: the same answer
+      answer(r, tg.retry, c.session, tg.retry_token);
+      return success();
+    }
+    if (c.request <= st.highest_request)
+      return make_error(errc::conflict, "lock service: request " + std::to_string(c.request) + " of session " +
+                                            std::to_string(c.session.value()) +
+                                            " already completed (released, refused or timed out)");
     st.highest_request = c.request;
     const duration delay = c.lock_delay == default_lock_delay ? cfg_.lock_delay : c.lock_delay;
     std::uint32_t id = tg.lock;
@@ -647,7 +757,8 @@ class lock_service {
     const std::uint32_t permits = l.semaphore ? c.permits : 1;
     if (l.queue.empty() && now_ >= l.delay_until && grantable(l, c.mode, permits)) {
       l.holders.push_back(holder{c.session, c.request, fencing_token{index.value()}, c.mode, permits, delay});
-      return reply{reply_kind::granted, c.session, fencing_token{index.value()}, {}};
+      answer(r, reply_kind::granted, c.session, fencing_token{index.value()});
+      return success();
     }
     if (c.wait == duration::zero()) {
       if (fresh) locks_.erase(id);
@@ -656,32 +767,16 @@ class lock_service {
     const std::int64_t deadline = c.wait == wait_forever ? never : add_sat(now_, c.wait);
     l.queue.push_back(waiter{c.session, c.request, c.mode, permits, delay, deadline});
     if (deadline != never) lock_timers_.emplace(deadline, std::string(c.name));
-    return reply{reply_kind::queued, c.session, {}, {}};
+    answer(r, reply_kind::queued, c.session);
+    return success();
   }
 
-  /// The answer to a retried acquire, if the request is not new.
-  static std::optional<result<reply>> replay(const command_view& c, const session_state& st, const lock_state* l) {
-    if (l != nullptr) {
-      for (const holder& h : l->holders)
-        if (h.session == c.session && h.request == c.request)
-          return result<reply>(reply{reply_kind::granted, c.session, h.token, {}});
-      for (const waiter& w : l->queue)
-        if (w.session == c.session && w.request == c.request)
-          return result<reply>(reply{reply_kind::queued, c.session, {}, {}});
-    }
-    if (c.request <= st.highest_request)
-      return result<reply>(make_error(errc::conflict, "lock service: request " + std::to_string(c.request) +
-                                                          " of session " + std::to_string(c.session.value()) +
-                                                          " already completed (released, refused or timed out)"));
-    return std::nullopt;
-  }
-
-  reply release(const command_view& c, const target& tg, log_index index, applied& out) {
+  void release(const command_view& c, const target& tg, log_index index, applied& out, reply& r) {
     auto& hs = locks_.state(tg.lock).holders;
     hs.erase(std::find_if(hs.begin(), hs.end(),
                           [&](const holder& h) { return h.session == c.session && h.token == c.token; }));
     pump(tg.lock, index, out);
-    return reply{reply_kind::released, c.session, c.token, {}};
+    answer(r, reply_kind::released, c.session, c.token);
   }
 
   // ---- grants and timers --------------------------------------------------------
@@ -697,6 +792,19 @@ class lock_service {
                         [](const holder& h) { return h.mode == lock_mode::exclusive; });
   }
 
+  /// Appends the notice for waiter `w` of lock `id`, built in place (reusing
+  /// the vector's elements: no string built and copied).
+  void report(std::vector<grant>& to, const waiter& w, std::uint32_t id, fencing_token tok) const {
+    grant& g = to.emplace_back();
+    g.session = w.session;
+    g.owner = owner_of(w.session);
+    g.request = w.request;
+    g.lock.assign(locks_.name(id));
+    g.token = tok;
+    g.mode = w.mode;
+    g.permits = w.permits;
+  }
+
   /// Grants waiters from the front while they fit; erases the lock once idle.
   void pump(std::uint32_t id, log_index index, applied& out) {
     lock_state& l = locks_.state(id);
@@ -706,16 +814,21 @@ class lock_service {
         if (w.deadline > now_ && !grantable(l, w.mode, w.permits)) break;
         l.queue.pop_front();
         if (w.deadline <= now_) {  // its wait ended before its turn came
-          out.timed_out.push_back(
-              grant{w.session, owner_of(w.session), w.request, locks_.name(id), {}, w.mode, w.permits});
+          report(out.timed_out, w, id, {});
           continue;
         }
         const fencing_token tok{index.value()};
         l.holders.push_back(holder{w.session, w.request, tok, w.mode, w.permits, w.lock_delay});
-        out.granted.push_back(grant{w.session, owner_of(w.session), w.request, locks_.name(id), tok, w.mode, w.permits});
+        report(out.granted, w, id, tok);
       }
     }
     if (l.holders.empty() && l.queue.empty() && now_ >= l.delay_until) locks_.erase(id);
+  }
+
+  /// Whether a session expiry, an ended wait or a lock-delay is due by now.
+  [[nodiscard]] bool timer_due() const noexcept {
+    return (!session_timers_.empty() && session_timers_.begin()->first <= now_) ||
+           (!lock_timers_.empty() && lock_timers_.begin()->first <= now_);
   }
 
   void run_timers(log_index index, applied& out) {
@@ -748,8 +861,7 @@ class lock_service {
     lock_state& l = locks_.state(id);
     auto late = [&](const waiter& w) { return w.deadline <= now_; };
     for (const waiter& w : l.queue)
-      if (late(w))
-        out.timed_out.push_back(grant{w.session, owner_of(w.session), w.request, locks_.name(id), {}, w.mode, w.permits});
+      if (late(w)) report(out.timed_out, w, id, {});
     l.queue.erase_if(late);
   }
 
