@@ -45,20 +45,16 @@ struct simulated_clock {
 
 // raft::node calls apply() once per committed command, in log order, on
 // every replica. The lock service's result says what the entry did: the
-// answer for its proposer, and the waiters it granted (to notify). We keep
-// the results by index for the front end to pick up.
-struct lock_replica {
-  lock::lock_service service;
-  std::map<std::uint64_t, lock::applied> results;
-  void apply(const cohort::log_entry& e) { results[e.index.value()] = service.apply(e); }
-};
-static_assert(cohort::state_machine<lock_replica>);
+// answer for its proposer, and the waiters it granted (to notify). Because
+// apply() returns it, the node where a command was proposed hands it back:
+// node.take_outcomes() after each poll().
+static_assert(cohort::state_machine<lock::lock_service>);
 
-using lock_node = cohort::raft::node<mailbox_transport, cohort::raft::memory_storage, simulated_clock, lock_replica>;
+using lock_node = cohort::raft::node<mailbox_transport, cohort::raft::memory_storage, simulated_clock, lock::lock_service>;
 
 struct server {
   cohort::raft::memory_storage storage;  // must outlive the node
-  lock_replica replica{*lock::lock_service::create(config()), {}};
+  lock::lock_service service{*lock::lock_service::create(config())};
   std::optional<lock_node> node;
 
   static lock::service_config config() {
@@ -80,7 +76,7 @@ class cluster {
       c.election_ticks = 10;
       c.heartbeat_ticks = 1;
       server& s = servers_[id];
-      auto n = lock_node::create(c, mailbox_transport{&net_}, s.storage, simulated_clock{&time_}, s.replica,
+      auto n = lock_node::create(c, mailbox_transport{&net_}, s.storage, simulated_clock{&time_}, s.service,
                                  cohort::xoshiro256ss(id), cohort::null_observer{}, 10ms);
       if (n) s.node.emplace(std::move(n).value());
     }
@@ -105,8 +101,8 @@ class cluster {
   }
 
   /// What a client's request does: the leader stamps it with its clock and
-  /// proposes it; once committed and applied, the leader's replica holds the
-  /// result. (A real front end answers over the network, and a client that
+  /// proposes it; once committed and applied, the leader's node hands back
+  /// the result. (A real front end answers over the network, and a client that
   /// hears nothing retries: acquire with the same request id is idempotent.)
   std::optional<lock::applied> submit(const lock::command& c) {
     const std::uint64_t at = leader();
@@ -115,16 +111,15 @@ class cluster {
     if (!index) return std::nullopt;
     for (int i = 0; i < 10; ++i) {
       pump();
-      auto& results = servers_.at(at).replica.results;
-      if (auto it = results.find(index->value()); it != results.end()) return it->second;
+      if (auto it = results_.find(index->value()); it != results_.end()) return it->second;
     }
     return std::nullopt;
   }
 
-  /// Every result applied at the leader since `after` (to find grant notices).
+  /// Every result applied since `after` (to find grant notices).
   std::vector<lock::grant> grants_after(std::uint64_t after) {
     std::vector<lock::grant> out;
-    for (auto& [i, r] : servers_.at(leader()).replica.results)
+    for (auto& [i, r] : results_)
       if (i > after) out.insert(out.end(), r.granted.begin(), r.granted.end());
     return out;
   }
@@ -144,6 +139,7 @@ class cluster {
         mail.swap(net_.inbox[id]);
         for (auto& m : mail) (void)s.node->receive(std::move(m));
         (void)s.node->poll();
+        collect(*s.node);
       }
       bool quiet = true;
       for (auto& [id, box] : net_.inbox) quiet = quiet && box.empty();
@@ -151,7 +147,16 @@ class cluster {
     }
   }
 
+  // The results of commands this front end proposed, by index. An outcome
+  // that is an error (errc::proposal_dropped: a new leader took the index)
+  // has no result: the client hears nothing and retries.
+  void collect(lock_node& n) {
+    for (auto& o : n.take_outcomes())
+      if (o.value) results_[o.index.value()] = std::move(*o.value);
+  }
+
   mailboxes net_;
+  std::map<std::uint64_t, lock::applied> results_;
   cohort::mono_time time_{};
   std::uint64_t steps_ = 0;
   std::map<std::uint64_t, server> servers_;
