@@ -114,7 +114,8 @@ class raft_log {
   log_index append_payloads(std::span<Buffer> payloads, term t) {
     log_index i = last_index();
     if (mem_empty()) mem_clear(i + 1);
-    mem_.reserve(mem_.size() + payloads.size());
+    if (const std::size_t need = mem_.size() + payloads.size(); need > mem_.capacity())
+      mem_.reserve(std::max(need, 2 * mem_.capacity()));  // geometric, as push_back would
     for (Buffer& b : payloads) {
       if constexpr (std::is_const_v<Buffer>) mem_.push_back(log_entry{++i, t, entry_kind::normal, b});
       else mem_.push_back(log_entry{++i, t, entry_kind::normal, std::move(b)});
