@@ -49,7 +49,6 @@ class node {
   using driver_type = cohort::detail::driver<raw_type, Transport, Storage, Clock, StateMachine>;
 
  public:
-
   /// A node whose first tick falls one tick_interval after clock.now(). Give
   /// every node its own rng seed (equal seeds give equal election timeouts).
   /// errc::invalid_config (nothing is written to the storage) if the config is
