@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "messages.hpp"
+
 using cohort::bytes;
 using cohort::log_entry;
 using cohort::log_index;
@@ -21,21 +23,11 @@ namespace {
 ballot bal(std::uint64_t round, std::uint64_t node) { return ballot{round, node_id{node}}; }
 
 message msg(message_type t, std::uint64_t from, std::uint64_t to, ballot b) {
-  message m;
-  m.type = t;
-  m.from = node_id{from};
-  m.to = node_id{to};
-  m.b = b;
-  return m;
+  return paxos_test::make_message<message>(t, from, to, b);
 }
 
 multi_message mmsg(multi_type t, std::uint64_t from, std::uint64_t to, ballot b) {
-  multi_message m;
-  m.type = t;
-  m.from = node_id{from};
-  m.to = node_id{to};
-  m.b = b;
-  return m;
+  return paxos_test::make_message<multi_message>(t, from, to, b);
 }
 
 log_entry slot(std::uint64_t index, ballot b, const char* data) {

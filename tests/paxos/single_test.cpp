@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "messages.hpp"
 #include "support/seeds.hpp"
 
 using namespace cohort::paxos;
@@ -27,12 +28,7 @@ std::vector<node_id> members(std::size_t n) {
 }
 
 message msg(message_type t, std::uint64_t from, std::uint64_t to, ballot b) {
-  message m;
-  m.type = t;
-  m.from = node_id{from};
-  m.to = node_id{to};
-  m.b = b;
-  return m;
+  return paxos_test::make_message<message>(t, from, to, b);
 }
 
 // Nodes joined by a queue the test controls.
