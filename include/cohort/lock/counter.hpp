@@ -27,6 +27,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "cohort/core/bytes.hpp"
 #include "cohort/core/concepts.hpp"
@@ -37,6 +38,15 @@
 namespace cohort::lock {
 
 enum class counter_op : std::uint8_t { add = 1, get = 2, compare_and_set = 3 };
+
+constexpr std::string_view name_of(counter_op op) noexcept {
+  switch (op) {
+    case counter_op::add: return "add";
+    case counter_op::get: return "get";
+    case counter_op::compare_and_set: return "compare_and_set";
+  }
+  return "unknown";
+}
 
 struct counter_command {
   counter_op op = counter_op::get;
