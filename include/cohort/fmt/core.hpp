@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 
 #include "cohort/core/bytes.hpp"
 #include "cohort/core/errc.hpp"
@@ -61,6 +62,16 @@ It format_nanos(It out, std::int64_t ns) {
   // Work in unsigned to format INT64_MIN correctly.
   const std::uint64_t mag = neg ? std::uint64_t{0} - static_cast<std::uint64_t>(ns) : static_cast<std::uint64_t>(ns);
   return fmt::format_to(out, "{}{}.{:09}s", neg ? "-" : "", mag / 1'000'000'000u, mag % 1'000'000'000u);
+}
+
+/// An enumerator's name by its name_of() (found by argument-dependent
+/// lookup), or "unknown(<number>)" where name_of answers "unknown": a value
+/// with no enumerator, e.g. from a corrupt message.
+template <class It, class Enum>
+It format_enum_name(It out, Enum e) {
+  const std::string_view name = name_of(e);
+  if (name != "unknown") return fmt::format_to(out, "{}", name);
+  return fmt::format_to(out, "unknown({})", static_cast<unsigned>(static_cast<std::underlying_type_t<Enum>>(e)));
 }
 
 }  // namespace detail

@@ -44,14 +44,6 @@
 
 namespace cohort::lock::detail {
 
-/// An enumerator's name, or "unknown(<number>)" for a value without one.
-template <class It, class Enum>
-It format_lock_enum(It out, Enum e) {
-  const std::string_view name = name_of(e);
-  if (name != "unknown") return fmt::format_to(out, "{}", name);
-  return fmt::format_to(out, "unknown({})", static_cast<unsigned>(static_cast<std::underlying_type_t<Enum>>(e)));
-}
-
 template <class It>
 It format_duration(It out, duration d) {
   return cohort::detail::format_nanos(out, d.count());
@@ -73,7 +65,7 @@ template <class Enum>
 struct fmt::formatter<Enum> : cohort::detail::plain_formatter {
   template <class Ctx>
   auto format(Enum e, Ctx& ctx) const {
-    return cohort::lock::detail::format_lock_enum(ctx.out(), e);
+    return cohort::detail::format_enum_name(ctx.out(), e);
   }
 };
 
@@ -83,7 +75,7 @@ struct fmt::formatter<cohort::lock::basic_command<Name>> : cohort::detail::plain
   auto format(const cohort::lock::basic_command<Name>& c, Ctx& ctx) const {
     using cohort::lock::command_kind;
     namespace d = cohort::lock::detail;
-    auto out = d::format_lock_enum(ctx.out(), c.kind);
+    auto out = cohort::detail::format_enum_name(ctx.out(), c.kind);
     switch (c.kind) {
       case command_kind::open_session:
         out = d::format_duration(fmt::format_to(out, " ttl="), c.ttl);
@@ -93,7 +85,7 @@ struct fmt::formatter<cohort::lock::basic_command<Name>> : cohort::detail::plain
       case command_kind::close_session: out = fmt::format_to(out, " session={}", c.session); break;
       case command_kind::acquire:
         out = fmt::format_to(out, " session={} request={} {:?} ", c.session, c.request, std::string_view(c.name));
-        out = d::format_lock_enum(out, c.mode);
+        out = cohort::detail::format_enum_name(out, c.mode);
         if (c.wait == cohort::lock::wait_forever) out = fmt::format_to(out, " wait=forever");
         else out = d::format_duration(fmt::format_to(out, " wait="), c.wait);
         if (c.mode == cohort::lock::lock_mode::semaphore) out = fmt::format_to(out, " permits={}/{}", c.permits, c.limit);
@@ -116,7 +108,7 @@ struct fmt::formatter<cohort::lock::grant> : cohort::detail::plain_formatter {
   auto format(const cohort::lock::grant& g, Ctx& ctx) const {
     auto out = fmt::format_to(ctx.out(), "session={} owner={} request={} {:?} token={} ", g.session, g.owner, g.request,
                               std::string_view(g.lock), g.token);
-    out = cohort::lock::detail::format_lock_enum(out, g.mode);
+    out = cohort::detail::format_enum_name(out, g.mode);
     if (g.mode == cohort::lock::lock_mode::semaphore) out = fmt::format_to(out, " permits={}", g.permits);
     return out;
   }
@@ -126,7 +118,7 @@ template <>
 struct fmt::formatter<cohort::lock::reply> : cohort::detail::plain_formatter {
   template <class Ctx>
   auto format(const cohort::lock::reply& r, Ctx& ctx) const {
-    auto out = cohort::lock::detail::format_lock_enum(ctx.out(), r.kind);
+    auto out = cohort::detail::format_enum_name(ctx.out(), r.kind);
     if (r.session != cohort::lock::session_id{}) out = fmt::format_to(out, " session={}", r.session);
     if (r.token != cohort::lock::fencing_token{}) out = fmt::format_to(out, " token={}", r.token);
     if (r.ttl != cohort::duration{}) out = cohort::lock::detail::format_duration(fmt::format_to(out, " ttl="), r.ttl);
@@ -157,7 +149,7 @@ struct fmt::formatter<cohort::lock::counter_command> : cohort::detail::plain_for
   template <class Ctx>
   auto format(const cohort::lock::counter_command& c, Ctx& ctx) const {
     using cohort::lock::counter_op;
-    auto out = cohort::lock::detail::format_lock_enum(ctx.out(), c.op);
+    auto out = cohort::detail::format_enum_name(ctx.out(), c.op);
     out = fmt::format_to(out, " client={} request={}", c.client, c.request);
     if (c.op == counter_op::add) out = fmt::format_to(out, " delta={}", c.a);
     if (c.op == counter_op::compare_and_set) out = fmt::format_to(out, " expected={} desired={}", c.a, c.b);

@@ -40,15 +40,6 @@
 
 namespace cohort::paxos::detail {
 
-/// An enumerator's name, or "unknown(<number>)" for a value without one
-/// (name_of answers "unknown" for those).
-template <class It, class Enum>
-It format_enum_name(It out, Enum e) {
-  const std::string_view name = name_of(e);
-  if (name != "unknown") return fmt::format_to(out, "{}", name);
-  return fmt::format_to(out, "unknown({})", static_cast<unsigned>(static_cast<std::underlying_type_t<Enum>>(e)));
-}
-
 template <class It>
 It format_ballot(It out, ballot b) {
   return fmt::format_to(out, "{}.{}", b.round, b.node.value());
@@ -100,7 +91,7 @@ template <>
 struct fmt::formatter<cohort::paxos::message_type> : cohort::detail::plain_formatter {
   template <class Ctx>
   auto format(cohort::paxos::message_type t, Ctx& ctx) const {
-    return cohort::paxos::detail::format_enum_name(ctx.out(), t);
+    return cohort::detail::format_enum_name(ctx.out(), t);
   }
 };
 
@@ -180,7 +171,7 @@ template <>
 struct fmt::formatter<cohort::paxos::multi_type> : cohort::detail::plain_formatter {
   template <class Ctx>
   auto format(cohort::paxos::multi_type t, Ctx& ctx) const {
-    return cohort::paxos::detail::format_enum_name(ctx.out(), t);
+    return cohort::detail::format_enum_name(ctx.out(), t);
   }
 };
 
@@ -189,7 +180,7 @@ template <>
 struct fmt::formatter<cohort::paxos::multi_role> : cohort::detail::plain_formatter {
   template <class Ctx>
   auto format(cohort::paxos::multi_role r, Ctx& ctx) const {
-    return cohort::paxos::detail::format_enum_name(ctx.out(), r);
+    return cohort::detail::format_enum_name(ctx.out(), r);
   }
 };
 
@@ -198,7 +189,7 @@ template <>
 struct fmt::formatter<cohort::paxos::multi_reject> : cohort::detail::plain_formatter {
   template <class Ctx>
   auto format(cohort::paxos::multi_reject r, Ctx& ctx) const {
-    return cohort::paxos::detail::format_enum_name(ctx.out(), r);
+    return cohort::detail::format_enum_name(ctx.out(), r);
   }
 };
 
