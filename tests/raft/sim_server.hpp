@@ -141,9 +141,8 @@ class server {
       for (auto& m : r.messages) send_raft(std::move(m));
       if (opts_.async_storage) {
         const std::uint64_t t = ctx_.storage.request_sync();
-        pending_.push_back(pending_batch{r.number, t, std::move(r.after_persist), std::move(r.committed)});
+        pending_.push_back(pending_batch{r.number, t, std::move(r.after_persist), {r.committed.begin(), r.committed.end()}});
         r.after_persist.clear();
-        r.committed.clear();
       } else {
         if (!ctx_.storage.sync()) {
           stopped_ = true;
@@ -160,7 +159,7 @@ class server {
     }
   }
 
-  void finish(std::uint64_t number, std::vector<cohort::raft::message>& after, std::vector<cohort::log_entry>& committed) {
+  void finish(std::uint64_t number, std::vector<cohort::raft::message>& after, std::span<const cohort::log_entry> committed) {
     for (auto& m : after) send_raft(std::move(m));
     for (const auto& e : committed) apply(e);
     raw_->acknowledge(number);

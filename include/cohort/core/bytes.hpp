@@ -78,6 +78,9 @@ class bytes {
   }
   ~bytes() { release(); }
 
+  /// Becomes empty, dropping this share of the block.
+  void reset() noexcept { release(); }
+
   void swap(bytes& o) noexcept {
     std::swap(blk_, o.blk_);
     std::swap(data_, o.data_);

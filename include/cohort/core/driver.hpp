@@ -43,6 +43,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -175,7 +176,10 @@ class driver {
       b.number = r.number;
       b.ticket = storage_->request_sync();
       b.after_persist.swap(r.after_persist);  // r gets the spare's (empty) buffers back
-      b.committed.swap(r.committed);
+      if constexpr (std::is_same_v<decltype(r.committed), std::vector<log_entry>>)
+        b.committed.swap(r.committed);
+      else  // a view into the node's log, valid only until the next call into it
+        b.committed.assign(r.committed.begin(), r.committed.end());
       return success();
     } else {
       if (auto w = storage_->sync(); !w) return w;
@@ -206,7 +210,7 @@ class driver {
     return b;
   }
 
-  void finish(std::uint64_t number, std::vector<message_type>& after, const std::vector<log_entry>& committed) {
+  void finish(std::uint64_t number, std::vector<message_type>& after, std::span<const log_entry> committed) {
     send_all(after);
     for (const log_entry& e : committed) {
       const bool command = e.kind == entry_kind::normal && !e.data.empty();

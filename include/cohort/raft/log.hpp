@@ -208,31 +208,37 @@ class raft_log {
     release();
   }
   /// The committed, durable entries not yet applied (up to max_bytes, at
-  /// least one); marks them applied.
-  result<void> take_committed(std::size_t max_bytes, std::vector<log_entry>& out) {
+  /// least one); marks them applied. The view is valid until end_apply() or
+  /// the next append: until then the log keeps every entry in memory where
+  /// it is. When some are no longer in memory (a restart, a slow applier),
+  /// all are read (shared) into a buffer of the log's own instead.
+  result<std::span<const log_entry>> take_committed(std::size_t max_bytes) {
     const log_index hi = std::min(committed_, durable_);
-    if (hi <= applied_) return success();
-    const std::size_t before = out.size();
-    log_index lo = applied_ + 1;
-    if (mem_empty() || lo < mem_offset_) {  // the part already dropped from memory: read (shared) from storage
-      const log_index stored_hi = mem_empty() ? hi + 1 : std::min(hi + 1, mem_offset_);
-      if (auto r = slice(lo, stored_hi, max_bytes, out); !r) return r;
-      lo = lo + (out.size() - before);
-      if (lo < stored_hi) max_bytes = 0;  // the byte limit stopped the read
+    if (hi <= applied_) return std::span<const log_entry>{};
+    const log_index lo = applied_ + 1;
+    holding_ = true;
+    if (mem_empty() || lo < mem_offset_) {  // dropped from memory already: read through storage
+      from_storage_.clear();
+      if (auto r = slice(lo, hi + 1, max_bytes, from_storage_); !r) return r.error();
+      applied_ = applied_ + from_storage_.size();
+      return std::span<const log_entry>(from_storage_);
     }
-    // The part in memory is released right below (applied and durable):
-    // move it out instead of sharing it.
+    // hi <= last_index(): in memory too
+    const std::size_t first = head_ + static_cast<std::size_t>(lo - mem_offset_);
+    const auto from = mem_.begin() + static_cast<std::ptrdiff_t>(first);
     std::size_t total = 0;
-    for (std::size_t k = before; k < out.size(); ++k) total += out[k].accounted_bytes();
-    if (lo <= hi && !mem_empty() && lo >= mem_offset_) {  // hi <= last_index(): in memory too
-      const auto from = mem_.begin() + static_cast<std::ptrdiff_t>(head_ + static_cast<std::size_t>(lo - mem_offset_));
-      const auto to = within_bytes(from, from + static_cast<std::ptrdiff_t>(hi - lo + 1), total, max_bytes, out.size() != before);
-      out.insert(out.end(), std::make_move_iterator(from), std::make_move_iterator(to));
-      if (to != from) moved_out_ = lo + static_cast<std::uint64_t>(to - from - 1);
-    }
-    applied_ = applied_ + (out.size() - before);
+    const auto to = within_bytes(from, from + static_cast<std::ptrdiff_t>(hi - lo + 1), total, max_bytes, false);
+    const auto n = static_cast<std::size_t>(to - from);
+    applied_ = applied_ + n;
+    return std::span<const log_entry>(mem_).subspan(first, n);
+  }
+  /// The driver is done with the last take_committed() view: applied entries
+  /// may now leave memory.
+  void end_apply() {
+    if (!holding_) return;
+    holding_ = false;
+    from_storage_.clear();
     release();
-    return success();
   }
   [[nodiscard]] bool has_committed_to_apply() const noexcept { return std::min(committed_, durable_) > applied_; }
 
@@ -265,7 +271,7 @@ class raft_log {
   /// Drops from memory the durable entries that are applied (or beyond the
   /// retention cap); they stay readable from storage.
   void release() {
-    if (mem_empty()) return;
+    if (holding_ || mem_empty()) return;
     log_index upto = std::min(durable_, applied_);
     if (durable_ - upto > retained_durable_max) upto = durable_ - retained_durable_max;
     if (upto < mem_offset_) return;
@@ -275,9 +281,7 @@ class raft_log {
       return;
     }
     const auto n = static_cast<std::size_t>(upto + 1 - mem_offset_);
-    // Release the payloads now; those up to moved_out_ were moved out already.
-    const std::size_t moved = moved_out_ < mem_offset_ ? 0 : std::min(n, static_cast<std::size_t>(moved_out_ + 1 - mem_offset_));
-    for (std::size_t k = head_ + moved; k < head_ + n; ++k) mem_[k].data = bytes{};
+    for (std::size_t k = head_; k < head_ + n; ++k) mem_[k].data.reset();  // release the payloads now
     head_ += n;
     mem_offset_ = upto + 1;
     if (head_ >= 1024 && head_ * 2 >= mem_.size()) {  // amortized: each entry moves at most once more
@@ -294,7 +298,8 @@ class raft_log {
   log_index durable_{};
   log_index committed_{};
   log_index applied_{};
-  log_index moved_out_{};  ///< entries of mem_ up to here were moved out by take_committed (empty shells)
+  std::vector<log_entry> from_storage_;  ///< the last take_committed() view when it came from storage
+  bool holding_ = false;                 ///< a take_committed() view is out: nothing leaves memory
 };
 
 }  // namespace cohort::raft

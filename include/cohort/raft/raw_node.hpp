@@ -99,8 +99,8 @@ struct node_stats {
 };
 
 /// One batch of outputs (see the header comment for what to do with it).
-/// `entries` views the node's own log: persist them before the next call
-/// into the node (which may move them).
+/// `entries` and `committed` view the node's own log: persist and apply them
+/// (or copy them) before the next call into the node, which may move them.
 struct ready {
   std::uint64_t number = 0;
   bool has_hard_state = false;
@@ -108,7 +108,7 @@ struct ready {
   std::span<const log_entry> entries;
   std::vector<message> messages;
   std::vector<message> after_persist;
-  std::vector<log_entry> committed;
+  std::span<const log_entry> committed;
 
   [[nodiscard]] bool empty() const noexcept {
     return !has_hard_state && entries.empty() && messages.empty() && after_persist.empty() && committed.empty();
@@ -180,14 +180,15 @@ class raw_node {
     }
     ready& r = ready_;
     r.number = ++batch_no_;
-    r.committed.clear();
     r.messages.swap(msgs_);
     msgs_.clear();
     r.after_persist.swap(after_);
     after_.clear();
-    // Committed entries first: taking them may drop applied entries from the
-    // log's memory (and compact it), which must not happen under r.entries.
-    (void)log_.take_committed(apply_bytes_max, r.committed);  // reads of our own log cannot fail here
+    // The previous batch's committed view is done with: applied entries may
+    // leave memory now, before r.entries views it.
+    log_.end_apply();
+    auto c = log_.take_committed(apply_bytes_max);
+    r.committed = c ? *c : std::span<const log_entry>{};  // reads of our own log cannot fail here
     if (role_ == role::leader) release_uncommitted(r.committed);
     const auto es = log_.take_unpersisted();
     r.entries = es;
@@ -758,7 +759,7 @@ class raw_node {
   [[nodiscard]] hard_state current_hs() const { return hard_state{term_, vote_, log_.committed()}; }
   [[nodiscard]] bool hs_changed() const { return current_hs() != handed_hs_; }
 
-  void release_uncommitted(const std::vector<log_entry>& applied) {
+  void release_uncommitted(std::span<const log_entry> applied) {
     std::size_t n = 0;
     for (const auto& e : applied) n += e.data.size();
     uncommitted_bytes_ = n >= uncommitted_bytes_ ? 0 : uncommitted_bytes_ - n;
