@@ -36,7 +36,9 @@
 // the speedups hold on a shared, noisy machine.
 // --algo ring_join_spread / multi_probe_spread print, instead of timings, the
 // spread of one join's movement on `ring` and of multi-probe's max/mean over
-// many member sets (exact, no keys).
+// many member sets (exact, no keys). --algo ring_tradeoff prints, per points
+// per unit, that spread with ring's memory, build time and lookup time against
+// jump's (taking turns over blocks of keys).
 //
 //   scripts/bench ring-lookup [--keys K] [--servers 10,100,1000] [--algo NAME] [--run R]
 #include <fmt/format.h>
@@ -257,7 +259,7 @@ double ring_moved(const Points& a, const Points& b, Owner owner_a, Owner owner_b
 void exact_metrics(const cp::ring<>& before, const cp::ring<>& after, const std::vector<double>& w, std::uint32_t s,
                    result_line& r) {
   std::vector<double> share(s, 0.0);
-  const auto& pts = before.points();
+  const std::vector<cp::ring<>::point> pts(before.points().begin(), before.points().end());
   for (std::size_t i = 0; i < pts.size(); ++i)
     share[index_of(pts[i].id)] += static_cast<double>(pts[i].hash - pts[(i + pts.size() - 1) % pts.size()].hash) / 0x1p64;
   r.exact_max_over_mean = max_ratio(share, w, s);
@@ -575,35 +577,101 @@ void print_spread(const std::string& algo, const std::string& what, std::uint32_
              static_cast<double>(over) / static_cast<double>(v.size()));
 }
 
+// The exact share of the hash space that member `fresh` would take on joining
+// `r` (a monotone ring moves exactly that): each new point takes the arc back
+// to the previous point, old or new; `fresh` has a larger id than all of r's
+// members (it loses ties). `pts`: r's point positions, sorted.
+double join_share(const cp::ring<>& r, const std::vector<std::uint64_t>& pts, const cp::member& fresh) {
+  std::vector<std::uint64_t> mine;
+  for (std::uint64_t j = 0; j < r.point_count(fresh.weight); ++j)
+    mine.push_back(cp::ring<>::position_of(r.hash()(cp::as_key(fresh.name), j)));
+  std::sort(mine.begin(), mine.end());
+  double share = 0;
+  for (std::size_t j = 0; j < mine.size(); ++j) {
+    const auto it = std::lower_bound(pts.begin(), pts.end(), mine[j]);
+    if (it != pts.end() && *it == mine[j]) continue;  // a tie: the old point (smaller id) keeps the arc
+    std::uint64_t gap = mine[j] - (it == pts.begin() ? pts.back() : *(it - 1));
+    if (mine.size() > 1) gap = std::min(gap, mine[j] - mine[(j + mine.size() - 1) % mine.size()]);
+    share += static_cast<double>(gap) / 0x1p64;
+  }
+  return share;
+}
+
+// Exact moved / ideal for `joins` different members joining `r` (servers s,
+// s+1, ...; the first is the workload's own join), weight 1 each.
+std::vector<double> join_ratios(const cp::ring<>& r, std::uint32_t s, std::uint32_t joins) {
+  std::vector<std::uint64_t> pts;
+  for (const auto& p : r.points()) pts.push_back(p.hash);
+  std::vector<double> ratio;
+  for (std::uint32_t t = 0; t < joins; ++t) ratio.push_back(join_share(r, pts, server(s + t, 1)) * (s + 1));
+  return ratio;
+}
+
+cp::ring<> ring_of(std::uint32_t per_unit, std::uint32_t s) {
+  cp::ring<> r(per_unit);
+  std::vector<cp::member> list;
+  for (std::uint32_t i = 0; i < s; ++i) list.push_back(server(i, 1));
+  if (!r.add_all(list)) std::exit(3);
+  return r;
+}
+
 // How far one join's exact movement strays from the ideal on `ring`: for 400
 // different new members (names after the s servers), the new member's exact
 // share of the hash space (a monotone ring moves exactly that) over 1/(s+1),
 // for several points per unit. No keys: exact arcs.
 void run_ring_join_spread(std::uint32_t s, int run) {
-  for (std::uint32_t per_unit : {160U, 320U, 640U, 1280U, 2560U}) {
-    cp::ring<> r(per_unit);
-    std::vector<cp::member> list;
-    for (std::uint32_t i = 0; i < s; ++i) list.push_back(server(i, 1));
-    if (!r.add_all(list)) std::exit(3);
-    std::vector<std::uint64_t> pts;
-    for (const auto& p : r.points()) pts.push_back(p.hash);
-    std::vector<double> ratio;
-    for (std::uint32_t t = 0; t < 400; ++t) {
-      const cp::member fresh = server(s + t, 1);
-      std::vector<std::uint64_t> mine;
-      for (std::uint64_t j = 0; j < r.point_count(1); ++j) mine.push_back(r.hash()(cp::as_key(fresh.name), j));
-      std::sort(mine.begin(), mine.end());
-      double share = 0;  // each new point takes the arc back to the previous point, old or new
-      for (std::size_t j = 0; j < mine.size(); ++j) {
-        const auto it = std::lower_bound(pts.begin(), pts.end(), mine[j]);
-        std::uint64_t gap = mine[j] - (it == pts.begin() ? pts.back() : *(it - 1));
-        if (mine.size() > 1) gap = std::min(gap, mine[j] - mine[(j + mine.size() - 1) % mine.size()]);
-        share += static_cast<double>(gap) / 0x1p64;
-      }
-      ratio.push_back(share * (s + 1));
-    }
+  for (std::uint32_t per_unit : {160U, 320U, 640U, 1280U, 2560U})
     print_spread("ring_join_spread", "exact moved / ideal on one join, over 400 joining members; param = points per unit",
-                 s, per_unit, ratio, run);
+                 s, per_unit, join_ratios(ring_of(per_unit, s), s, 400), run);
+}
+
+// The trade-off of `ring` at s members, one line per points-per-unit: the
+// spread of one join's exact movement over 400 joining members (sd, median,
+// 95th percentile, share above 1.05; the workload's own join), table bytes,
+// build time, and ns per lookup against the jump partitioner, the two taking
+// turns over the same blocks of 65,536 keys so that a change of machine load
+// hits both alike.
+void run_ring_tradeoff(std::uint32_t s, const keyset& keys, int run) {
+  cp::jump<> jump;
+  for (std::uint32_t i = 0; i < s; ++i)
+    if (!jump.add(server(i, 1))) std::exit(3);
+  for (std::uint32_t per_unit : {160U, 320U, 640U, 1024U, 1280U, 2048U, 2560U}) {
+    const double t0 = now_ms();
+    const cp::ring<> r = ring_of(per_unit, s);
+    const double build_ms = now_ms() - t0;
+    constexpr std::size_t block = 65536;
+    std::vector<node_id> a(block), b(block);
+    double t_jump = 0, t_ring = 0;
+    std::uint64_t sum = 0;
+    const auto since = [](auto t) { return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t).count(); };
+    for (std::size_t k0 = 0; k0 < keys.n; k0 += block) {
+      const std::size_t m = std::min(block, keys.n - k0);
+      auto t = std::chrono::steady_clock::now();
+      for (std::size_t k = 0; k < m; ++k) a[k] = jump.lookup(keys.at(k0 + k)).value();
+      t_jump += since(t);
+      t = std::chrono::steady_clock::now();
+      for (std::size_t k = 0; k < m; ++k) b[k] = r.lookup(keys.at(k0 + k)).value();
+      t_ring += since(t);
+      for (std::size_t k = 0; k < m; ++k) sum += a[k].value() + b[k].value();
+    }
+    auto ratio = join_ratios(r, s, 400);
+    const double workload_join = ratio[0];
+    double mean = 0, sq = 0;
+    for (double x : ratio) mean += x / static_cast<double>(ratio.size());
+    for (double x : ratio) sq += (x - mean) * (x - mean) / static_cast<double>(ratio.size() - 1);
+    std::sort(ratio.begin(), ratio.end());
+    const auto at = [&](double q) { return ratio[static_cast<std::size_t>(q * static_cast<double>(ratio.size() - 1))]; };
+    const auto over = std::count_if(ratio.begin(), ratio.end(), [](double x) { return x > 1.05; });
+    const double n = static_cast<double>(keys.n);
+    fmt::print("{{\"algo\":\"ring_tradeoff\",\"impl\":\"{}\",\"servers\":{},\"keys\":{},\"run\":{},\"points_per_unit\":{},"
+               "\"points\":{},\"table_bytes\":{},\"build_ms\":{:.1f},\"jump_ns\":{:.2f},\"ring_ns\":{:.2f},"
+               "\"ring_over_jump\":{:.3f},\"joins\":{},\"join_sd\":{:.4f},\"join_p50\":{:.4f},\"join_p95\":{:.4f},"
+               "\"join_max\":{:.4f},\"join_over_1_05\":{:.3f},\"workload_join\":{:.4f},\"checksum\":{}}}\n",
+               cohort_impl, s, keys.n, run, per_unit, r.points().size(), r.table_bytes(), build_ms, t_jump / n,
+               t_ring / n, t_ring / t_jump, ratio.size(),
+               std::sqrt(sq), at(0.5), at(0.95), ratio.back(), static_cast<double>(over) / static_cast<double>(ratio.size()),
+               workload_join, sum);
+    std::fflush(stdout);
   }
 }
 
@@ -686,6 +754,7 @@ void run_all(const options& o, const keyset& keys) {
     if (want("bounded_load")) run_bounded_load(s, keys, held, r);
     // Spreads (exact, no keys): only when asked for by name.
     if (o.algo == "ring_join_spread") run_ring_join_spread(s, r);
+    if (o.algo == "ring_tradeoff") run_ring_tradeoff(s, keys, r);
     if (o.algo == "multi_probe_spread") run_multi_probe_spread(s, r);
   }
 }
