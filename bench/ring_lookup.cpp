@@ -577,33 +577,12 @@ void print_spread(const std::string& algo, const std::string& what, std::uint32_
              static_cast<double>(over) / static_cast<double>(v.size()));
 }
 
-// The exact share of the hash space that member `fresh` would take on joining
-// `r` (a monotone ring moves exactly that): each new point takes the arc back
-// to the previous point, old or new; `fresh` has a larger id than all of r's
-// members (it loses ties). `pts`: r's point positions, sorted.
-double join_share(const cp::ring<>& r, const std::vector<std::uint64_t>& pts, const cp::member& fresh) {
-  std::vector<std::uint64_t> mine;
-  for (std::uint64_t j = 0; j < r.point_count(fresh.weight); ++j)
-    mine.push_back(cp::ring<>::position_of(r.hash()(cp::as_key(fresh.name), j)));
-  std::sort(mine.begin(), mine.end());
-  double share = 0;
-  for (std::size_t j = 0; j < mine.size(); ++j) {
-    const auto it = std::lower_bound(pts.begin(), pts.end(), mine[j]);
-    if (it != pts.end() && *it == mine[j]) continue;  // a tie: the old point (smaller id) keeps the arc
-    std::uint64_t gap = mine[j] - (it == pts.begin() ? pts.back() : *(it - 1));
-    if (mine.size() > 1) gap = std::min(gap, mine[j] - mine[(j + mine.size() - 1) % mine.size()]);
-    share += static_cast<double>(gap) / 0x1p64;
-  }
-  return share;
-}
 
 // Exact moved / ideal for `joins` different members joining `r` (servers s,
 // s+1, ...; the first is the workload's own join), weight 1 each.
 std::vector<double> join_ratios(const cp::ring<>& r, std::uint32_t s, std::uint32_t joins) {
-  std::vector<std::uint64_t> pts;
-  for (const auto& p : r.points()) pts.push_back(p.hash);
   std::vector<double> ratio;
-  for (std::uint32_t t = 0; t < joins; ++t) ratio.push_back(join_share(r, pts, server(s + t, 1)) * (s + 1));
+  for (std::uint32_t t = 0; t < joins; ++t) ratio.push_back(r.join_share(server(s + t, 1)).value() * (s + 1));
   return ratio;
 }
 

@@ -72,30 +72,39 @@ void check_against_dumb(const cp::ring<H>& r, const std::vector<cp::member>& ms,
   CHECK(r.owner_of_hash(0) == dumb(want, 0));
   CHECK(r.owner_of_hash(~0ULL) == dumb(want, ~0ULL));
 }
-// The exact share of the ring that a member `fresh` of weight 1 would take on
-// joining r (what a monotone ring moves): each new point takes the arc back to
-// the point before it, old or new; `fresh` has the largest id (it loses ties).
-double join_share(const cp::ring<>& r, const std::vector<std::uint64_t>& pts, const cp::member& fresh) {
-  std::vector<std::uint64_t> mine;
-  for (std::uint64_t j = 0; j < r.point_count(fresh.weight); ++j)
-    mine.push_back(cp::ring<>::position_of(r.hash()(cp::as_key(fresh.name), j)));
-  std::sort(mine.begin(), mine.end());
-  double share = 0;
-  for (std::size_t j = 0; j < mine.size(); ++j) {
-    const auto it = std::lower_bound(pts.begin(), pts.end(), mine[j]);
-    if (it != pts.end() && *it == mine[j]) continue;  // a tie: the old point (smaller id) keeps the arc
-    std::uint64_t gap = mine[j] - (it == pts.begin() ? pts.back() : *(it - 1));
-    if (mine.size() > 1) gap = std::min(gap, mine[j] - mine[(j + mine.size() - 1) % mine.size()]);
-    share += static_cast<double>(gap) / 0x1p64;
-  }
-  return share;
-}
-std::vector<std::uint64_t> positions(const cp::ring<>& r) {
-  std::vector<std::uint64_t> v;
-  for (const auto& p : r.points()) v.push_back(p.hash);
-  return v;
+// The share of the hash space member `id` owns in `r`: the arcs back from
+// each of its points to the point before (0 when that point shares its position).
+template <class R>
+double owned_share(const R& r, node_id id) {
+  using point_t = typename R::point;
+  const std::vector<point_t> all(r.points().begin(), r.points().end());
+  double took = 0;
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (all[i].id == id) took += static_cast<double>(all[i].hash - all[(i + all.size() - 1) % all.size()].hash) / 0x1p64;
+  return took;
 }
 }  // namespace
+
+TEST_CASE("ring: join_share predicts what a join takes, ties included; bad input is refused", "[partition][ring]") {
+  cp::ring<coarse_hash> r(40);  // 4096 positions: many ties
+  std::vector<cp::member> ms;
+  for (std::uint64_t i = 10; i < 60; i += 2) ms.push_back(mk(i));
+  REQUIRE(r.add_all(ms));
+  for (const std::uint64_t id : {1U, 11U, 33U, 59U, 1000U}) {  // smaller, between and larger ids win and lose ties
+    const double predicted = r.join_share(mk(id)).value();
+    auto joined = r;
+    REQUIRE(joined.add(mk(id)));
+    CHECK(owned_share(joined, node_id{id}) == Approx(predicted).epsilon(1e-9));
+  }
+  cp::ring<> empty;
+  CHECK(empty.join_share(mk(1)).value() == 1.0);
+  const auto before = r.table_bytes();
+  CHECK(r.join_share(mk(10)).error().code == cohort::errc::duplicate_member);
+  cp::member bad = mk(7);
+  bad.weight = -1;
+  CHECK(!r.join_share(bad).has_value());
+  CHECK(r.table_bytes() == before);
+}
 
 TEST_CASE("ring: lookup equals a linear scan of the points made from the names, over seeded member sets",
           "[partition][ring]") {
@@ -181,9 +190,8 @@ TEST_CASE("ring: a join moves the new member's share, off the ideal by about 1/s
     std::vector<cp::member> ms;
     for (std::uint64_t i = 1; i <= 200; ++i) ms.push_back(mk(i));
     REQUIRE(r.add_all(ms));
-    const auto pts = positions(r);
     std::vector<double> ratio;
-    for (std::uint64_t t = 0; t < 200; ++t) ratio.push_back(join_share(r, pts, mk(1000 + t)) * 201);
+    for (std::uint64_t t = 0; t < 200; ++t) ratio.push_back(r.join_share(mk(1000 + t)).value() * 201);
     double mean = 0, var = 0;
     for (double x : ratio) mean += x / 200;
     for (double x : ratio) var += (x - mean) * (x - mean) / 199;
@@ -197,12 +205,7 @@ TEST_CASE("ring: a join moves the new member's share, off the ideal by about 1/s
     for (std::uint64_t t : {0U, 1U, 2U}) {
       cp::ring<> joined = r;
       REQUIRE(joined.add(mk(1000 + t)));
-      const std::vector<point> all(joined.points().begin(), joined.points().end());
-      double took = 0;
-      for (std::size_t i = 0; i < all.size(); ++i)
-        if (all[i].id == node_id{1000 + t})
-          took += static_cast<double>(all[i].hash - all[(i + all.size() - 1) % all.size()].hash) / 0x1p64;
-      CHECK(took * 201 == Approx(ratio[t]).epsilon(1e-9));
+      CHECK(owned_share(joined, node_id{1000 + t}) * 201 == Approx(ratio[t]).epsilon(1e-9));
     }
   }
 }

@@ -192,6 +192,35 @@ class ring {
   }
   [[nodiscard]] std::uint32_t points_per_unit() const noexcept { return per_unit_; }
 
+  /// The fraction of the hash space `fresh` would own if it joined now, which
+  /// is exactly the fraction of keys its join would move (the ring is
+  /// monotone); the ideal is its weight over the total. Each of its points
+  /// takes the arc back to the point before it, old or new; at a shared
+  /// position the smaller id wins. O(points of fresh * log). Errors as add();
+  /// nothing changes.
+  [[nodiscard]] result<double> join_share(const member& fresh) const {
+    if (auto v = validate_new_members(std::span<const member>(&fresh, 1), ids_, "ring"); !v) return v.error();
+    if (words_.empty()) return 1.0;
+    std::vector<std::uint32_t> mine;
+    for (std::uint64_t j = 0; j < point_count(fresh.weight); ++j)
+      mine.push_back(static_cast<std::uint32_t>(hash_(detail::name_bytes(fresh.name), j) >> 32));
+    std::sort(mine.begin(), mine.end());
+    mine.erase(std::unique(mine.begin(), mine.end()), mine.end());
+    double share = 0;
+    for (std::size_t j = 0; j < mine.size(); ++j) {
+      const std::uint32_t at = mine[j];
+      const std::size_t next = find(static_cast<std::uint64_t>(at) << 32);  // the first old point at or after `at`
+      const point first = points()[next];
+      if (position_of(first.hash) >> 32 == at && first.id < fresh.id) continue;  // a tie the old point wins
+      const std::size_t prev = (next == 0 ? words_.size() : next) - 1;
+      auto gap = static_cast<std::uint32_t>(at - static_cast<std::uint32_t>(points()[prev].hash >> 32));
+      if (gap == 0) gap = ~std::uint32_t{0};  // `at` is the only old position: all the way round (less 1/2^32)
+      if (mine.size() > 1) gap = std::min(gap, static_cast<std::uint32_t>(at - mine[(j + mine.size() - 1) % mine.size()]));
+      share += static_cast<double>(gap) / 0x1p32;
+    }
+    return share;
+  }
+
  private:
   struct item {  // a point while building: 32-bit position and member slot
     std::uint32_t pos;
