@@ -210,3 +210,73 @@ TEST_CASE("lock commands: command_view encodes as command does, and decode_view 
   const std::string too_long(name_bytes_max + 1, 'x');
   CHECK(encode(command_view::release(session_id{1}, too_long, fencing_token{1}), {}).error().code == errc::too_large);
 }
+
+TEST_CASE("lock commands: hostile bytes are refused, or decode to a command that encodes to the same bytes",
+          "[lock][random]") {
+  command acq = command::acquire_permits(session_id{3}, 9, "pool/a", 2, 5, 250ms);
+  acq.lock_delay = 40ms;
+  std::vector<cohort::bytes> valid;
+  for (const command& c : {command::tick(), command::open_session(3s, 42), command::keep_alive(session_id{4}),
+                           command::close_session(session_id{5}), acq, command::acquire(session_id{6}, 1, "L"),
+                           command::release(session_id{6}, "a-longer-lock-name", fencing_token{77})})
+    valid.push_back(*encode(c, cohort::mono_time{123456789ns}));
+  // A service with state, which no malformed payload may change.
+  svc s;
+  const session_id a = s.open();
+  s.granted(command::acquire(a, 1, "L"));
+  const lock_service before = s.m;
+  for (const std::uint64_t seed : cohort_test::seeds(1, 4)) {
+    INFO("seed " << seed);
+    cohort::xoshiro256ss r(seed);
+    auto below = [&](std::uint64_t n) { return cohort::uniform_below(r, n); };
+    std::size_t refused = 0, accepted = 0;
+    for (int i = 0; i < 8000; ++i) {
+      const cohort::bytes& base = valid[below(valid.size())];
+      std::vector<std::byte> v(base.begin(), base.end());
+      switch (below(5)) {
+        case 0:  // one to three bytes overwritten
+          for (std::uint64_t k = 1 + below(3); k > 0 && !v.empty(); --k) v[below(v.size())] = std::byte(below(256));
+          break;
+        case 1: v.resize(below(v.size() + 1)); break;  // truncated
+        case 2:                                         // trailing bytes
+          for (std::uint64_t k = 1 + below(4); k > 0; --k) v.push_back(std::byte(below(256)));
+          break;
+        case 3:  // random bytes behind a valid version byte
+          v.assign(below(80), std::byte{0});
+          for (auto& b : v) b = std::byte(below(256));
+          if (!v.empty()) v[0] = std::byte{1};
+          break;
+        default:  // the kind, or a name length field (acquire: offset 51, release: 26), set at random
+          if (v.size() > 1) v[1] = std::byte(below(8));
+          if (v.size() > 52) v[51 + below(2)] = std::byte(below(256));
+          else if (v.size() > 27) v[26 + below(2)] = std::byte(below(256));
+          break;
+      }
+      // In a buffer of exactly its size, so that the sanitizers catch a read past it.
+      const cohort::bytes payload = cohort::bytes::copy_of(cohort::bytes_view(v));
+      const auto d = decode_view(payload.view());
+      if (!d) {
+        ++refused;
+        REQUIRE(d.error().code == errc::malformed_message);
+        REQUIRE_FALSE(decode(payload.view()).has_value());
+        if (i % 64 == 0) {
+          const auto out = s.m.apply(cohort::log_entry{cohort::log_index{100}, cohort::term{1},
+                                                       cohort::entry_kind::normal, payload});
+          REQUIRE(out.reply.error().code == errc::malformed_message);
+          REQUIRE(s.m == before);
+        }
+        continue;
+      }
+      ++accepted;
+      // Every field is fixed-width and checked, so an accepted payload is canonical.
+      const auto again = encode(*d, d->stamp);
+      REQUIRE(again.has_value());
+      REQUIRE(std::equal(again->begin(), again->end(), payload.begin(), payload.end()));
+      const auto full = decode(payload.view());
+      REQUIRE(full.has_value());
+      REQUIRE(view_of(*full) == *d);
+    }
+    CHECK(refused > 500);
+    CHECK(accepted > 500);
+  }
+}

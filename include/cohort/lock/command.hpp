@@ -15,8 +15,11 @@
 //     acquire        u64 session | u64 request | u8 mode | u32 permits | u32 limit |
 //                    i64 wait_ns | i64 lock_delay_ns | u16 name_len | name bytes
 //     release        u64 session | u64 token | u16 name_len | name bytes
-// decode() checks every length and enum value and that nothing trails: a
-// malformed payload gives errc::malformed_message, never a read out of bounds.
+// Every field sits at a fixed offset for its kind (the name last), so decoding
+// is one length check per kind and loads at known positions. decode() checks
+// every length and enum value and that nothing trails: a malformed payload
+// gives errc::malformed_message, never a read out of bounds, and a payload it
+// accepts is exactly what encode() gives for the decoded command.
 // Value ranges (TTL bounds, permits <= limit, ...) are the service's to check.
 //
 // `command` owns its lock name; `command_view` (the same fields, the name a
@@ -180,176 +183,87 @@ inline constexpr std::size_t name_bytes_max = 1024;
 
 namespace detail {
 
-class writer {
- public:
-  explicit writer(std::span<std::byte> out) : out_(out) {}
-  void u8(std::uint8_t v) { put(&v, 1); }
-  void u16(std::uint16_t v) { le(v, 2); }
-  void u32(std::uint32_t v) { le(v, 4); }
-  void u64(std::uint64_t v) { le(v, 8); }
-  void i64(std::int64_t v) { le(static_cast<std::uint64_t>(v), 8); }
-  void str(std::string_view s) {
-    u16(static_cast<std::uint16_t>(s.size()));
-    put(s.data(), s.size());
-  }
-
- private:
-  void le(std::uint64_t v, std::size_t n) {
-    if constexpr (std::endian::native == std::endian::little) {
-      std::memcpy(out_.data() + at_, &v, n);
-      at_ += n;
-    } else {
-      for (std::size_t i = 0; i < n; ++i) out_[at_++] = static_cast<std::byte>(v >> (8 * i));
-    }
-  }
-  void put(const void* p, std::size_t n) {
-    if (n != 0) std::memcpy(out_.data() + at_, p, n);
-    at_ += n;
-  }
-  std::span<std::byte> out_;
-  std::size_t at_ = 0;
-};
-
-/// Bounds-checked reads; after the first failure every read fails.
-class reader {
- public:
-  explicit reader(bytes_view in) : in_(in) {}
-  bool u8(std::uint8_t& v) { return le(v); }
-  bool u16(std::uint16_t& v) { return le(v); }
-  bool u32(std::uint32_t& v) { return le(v); }
-  bool u64(std::uint64_t& v) { return le(v); }
-  bool i64(std::int64_t& v) {
-    std::uint64_t w = 0;
-    if (!le(w)) return false;
-    v = static_cast<std::int64_t>(w);
-    return true;
-  }
-  /// `s` refers to the bytes read (valid while the input is).
-  bool str(std::string_view& s, std::size_t max) {
-    std::uint16_t n = 0;
-    if (!u16(n) || n > max || in_.size() - at_ < n) return ok_ = false;
-    s = std::string_view(reinterpret_cast<const char*>(in_.data() + at_), n);
-    at_ += n;
-    return true;
-  }
-  [[nodiscard]] bool at_end() const noexcept { return ok_ && at_ == in_.size(); }
-  /// Whether `n` more bytes are there (if not, every later read fails): the
-  /// check for a run of fixed-size fields, read then with take().
-  bool need(std::size_t n) {
-    if (!ok_ || in_.size() - at_ < n) return ok_ = false;
-    return true;
-  }
-  /// The next field of sizeof(U) bytes, after need() covered it.
-  template <class U>
-  U take() noexcept {
-    std::make_unsigned_t<U> v = 0;
-    copy_at(v);
-    return static_cast<U>(v);
-  }
-
- private:
-  /// One unsigned field of sizeof(U) bytes (a fixed size, so the copy is inlined).
-  template <class U>
-  bool le(U& v) {
-    if (!ok_ || in_.size() - at_ < sizeof(U)) return ok_ = false;
-    copy_at(v);
-    return true;
-  }
-  template <class U>
-  void copy_at(U& v) noexcept {
-    constexpr std::size_t n = sizeof(U);
-    if constexpr (std::endian::native == std::endian::little) {
-      std::memcpy(&v, in_.data() + at_, n);
-    } else {
-      v = 0;
-      for (std::size_t i = 0; i < n; ++i)
-        v = static_cast<U>(v | U(std::to_integer<std::uint8_t>(in_[at_ + i])) << (8 * i));
-    }
-    at_ += n;
-  }
-  bytes_view in_;
-  std::size_t at_ = 0;
-  bool ok_ = true;
-};
-
 inline constexpr std::uint8_t format_version = 1;
-inline constexpr std::size_t header_bytes = 10;
+inline constexpr std::size_t header_bytes = 10;  ///< version, kind, stamp
 
+/// The fixed-size fields of each kind's body, up to the name (or all of it).
+/// Offsets within the body, as the file comment lays them out.
+namespace at {
+inline constexpr std::size_t open_ttl = 0, open_owner = 8, open_end = 16;
+inline constexpr std::size_t session = 0, session_end = 8;  // keep_alive, close_session
+inline constexpr std::size_t acq_request = 8, acq_mode = 16, acq_permits = 17, acq_limit = 21, acq_wait = 25,
+                             acq_delay = 33, acq_name_len = 41, acq_end = 43;
+inline constexpr std::size_t rel_token = 8, rel_name_len = 16, rel_end = 18;
+}  // namespace at
+
+/// Fixed-size little-endian stores and loads at a position known to be in
+/// bounds (the callers check the length once for a whole run of fields).
+template <class U>
+void store(std::byte* p, U v) noexcept {
+  using W = std::make_unsigned_t<U>;
+  const W w = static_cast<W>(v);
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(p, &w, sizeof(W));
+  } else {
+    for (std::size_t i = 0; i < sizeof(W); ++i) p[i] = static_cast<std::byte>(w >> (8 * i));
+  }
+}
+template <class U>
+U load(const std::byte* p) noexcept {
+  using W = std::make_unsigned_t<U>;
+  W w = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(&w, p, sizeof(W));
+  } else {
+    for (std::size_t i = 0; i < sizeof(W); ++i) w = static_cast<W>(w | W(std::to_integer<std::uint8_t>(p[i])) << (8 * i));
+  }
+  return static_cast<U>(w);
+}
+
+/// The bytes of `c`'s body: its fixed fields, then the name if it has one.
 template <class Name>
 std::size_t body_bytes(const basic_command<Name>& c) {
   switch (c.kind) {
     case command_kind::tick: return 0;
-    case command_kind::open_session: return 16;
+    case command_kind::open_session: return at::open_end;
     case command_kind::keep_alive:
-    case command_kind::close_session: return 8;
-    case command_kind::acquire: return 8 + 8 + 1 + 4 + 4 + 8 + 8 + 2 + std::string_view(c.name).size();
-    case command_kind::release: return 8 + 8 + 2 + std::string_view(c.name).size();
+    case command_kind::close_session: return at::session_end;
+    case command_kind::acquire: return at::acq_end + std::string_view(c.name).size();
+    case command_kind::release: return at::rel_end + std::string_view(c.name).size();
   }
   return 0;
 }
 
+/// Writes `c`'s body at `b` (body_bytes(c) bytes).
 template <class Name>
-void write_body(writer& w, const basic_command<Name>& c) {
+void write_body(std::byte* b, const basic_command<Name>& c) {
+  const std::string_view name(c.name);
   switch (c.kind) {
     case command_kind::tick: break;
     case command_kind::open_session:
-      w.i64(c.ttl.count());
-      w.u64(c.owner);
+      store(b + at::open_ttl, c.ttl.count());
+      store(b + at::open_owner, c.owner);
       break;
     case command_kind::keep_alive:
-    case command_kind::close_session: w.u64(c.session.value()); break;
+    case command_kind::close_session: store(b + at::session, c.session.value()); break;
     case command_kind::acquire:
-      w.u64(c.session.value());
-      w.u64(c.request);
-      w.u8(static_cast<std::uint8_t>(c.mode));
-      w.u32(c.permits);
-      w.u32(c.limit);
-      w.i64(c.wait.count());
-      w.i64(c.lock_delay.count());
-      w.str(c.name);
+      store(b + at::session, c.session.value());
+      store(b + at::acq_request, c.request);
+      store(b + at::acq_mode, static_cast<std::uint8_t>(c.mode));
+      store(b + at::acq_permits, c.permits);
+      store(b + at::acq_limit, c.limit);
+      store(b + at::acq_wait, c.wait.count());
+      store(b + at::acq_delay, c.lock_delay.count());
+      store(b + at::acq_name_len, static_cast<std::uint16_t>(name.size()));
+      if (!name.empty()) std::memcpy(b + at::acq_end, name.data(), name.size());
       break;
     case command_kind::release:
-      w.u64(c.session.value());
-      w.u64(c.token.value());
-      w.str(c.name);
+      store(b + at::session, c.session.value());
+      store(b + at::rel_token, c.token.value());
+      store(b + at::rel_name_len, static_cast<std::uint16_t>(name.size()));
+      if (!name.empty()) std::memcpy(b + at::rel_end, name.data(), name.size());
       break;
   }
-}
-
-/// Reads the fields of `c.kind`: the fixed-size ones after one length check.
-inline bool read_body(reader& r, command_view& c) {
-  switch (c.kind) {
-    case command_kind::tick: return true;
-    case command_kind::open_session:
-      if (!r.need(8 + 8)) return false;
-      c.ttl = duration{r.take<std::int64_t>()};
-      c.owner = r.take<std::uint64_t>();
-      return true;
-    case command_kind::keep_alive:
-    case command_kind::close_session:
-      if (!r.need(8)) return false;
-      c.session = session_id{r.take<std::uint64_t>()};
-      return true;
-    case command_kind::acquire: {
-      if (!r.need(8 + 8 + 1 + 4 + 4 + 8 + 8)) return false;
-      c.session = session_id{r.take<std::uint64_t>()};
-      c.request = r.take<std::uint64_t>();
-      const auto m = r.take<std::uint8_t>();
-      if (m > 2) return false;
-      c.mode = static_cast<lock_mode>(m);
-      c.permits = r.take<std::uint32_t>();
-      c.limit = r.take<std::uint32_t>();
-      c.wait = duration{r.take<std::int64_t>()};
-      c.lock_delay = duration{r.take<std::int64_t>()};
-      return r.str(c.name, name_bytes_max);
-    }
-    case command_kind::release:
-      if (!r.need(8 + 8)) return false;
-      c.session = session_id{r.take<std::uint64_t>()};
-      c.token = fencing_token{r.take<std::uint64_t>()};
-      return r.str(c.name, name_bytes_max);
-  }
-  return false;
 }
 
 }  // namespace detail
@@ -364,11 +278,11 @@ result<bytes> encode(const basic_command<Name>& c, mono_time stamp) {
     return make_error(errc::too_large, "lock command: name of " + std::to_string(name.size()) + " bytes exceeds " +
                                            std::to_string(name_bytes_max));
   return bytes::build(detail::header_bytes + detail::body_bytes(c), [&](std::span<std::byte> out) {
-    detail::writer w(out);
-    w.u8(detail::format_version);
-    w.u8(static_cast<std::uint8_t>(c.kind));
-    w.i64(stamp.time_since_epoch().count());
-    detail::write_body(w, c);
+    std::byte* p = out.data();
+    detail::store(p, detail::format_version);
+    detail::store(p + 1, static_cast<std::uint8_t>(c.kind));
+    detail::store(p + 2, stamp.time_since_epoch().count());
+    detail::write_body(p + detail::header_bytes, c);
   });
 }
 
@@ -377,17 +291,63 @@ namespace detail {
 /// What is wrong with a payload, if anything.
 enum class parse_status : std::uint8_t { ok, bad_version, bad_kind, bad_body };
 
+/// Reads the name of `n` bytes (its length field at `len`) that must end the
+/// body exactly at `end`: the body's last field.
+inline bool read_name(const std::byte* len, const std::byte* name, const std::byte* end, std::string_view& out) {
+  const std::size_t n = load<std::uint16_t>(len);
+  if (n > name_bytes_max || static_cast<std::size_t>(end - name) != n) return false;
+  out = std::string_view(reinterpret_cast<const char*>(name), n);
+  return true;
+}
+
+/// Reads the body `b` of `size` bytes into `c` (whose kind is set): one
+/// length check for the fixed fields, then loads at fixed offsets.
+inline bool read_body(const std::byte* b, std::size_t size, command_view& c) {
+  switch (c.kind) {
+    case command_kind::tick: return size == 0;
+    case command_kind::open_session:
+      if (size != at::open_end) return false;
+      c.ttl = duration{load<std::int64_t>(b + at::open_ttl)};
+      c.owner = load<std::uint64_t>(b + at::open_owner);
+      return true;
+    case command_kind::keep_alive:
+    case command_kind::close_session:
+      if (size != at::session_end) return false;
+      c.session = session_id{load<std::uint64_t>(b + at::session)};
+      return true;
+    case command_kind::acquire: {
+      if (size < at::acq_end) return false;
+      const auto m = load<std::uint8_t>(b + at::acq_mode);
+      if (m > static_cast<std::uint8_t>(lock_mode::semaphore)) return false;
+      c.session = session_id{load<std::uint64_t>(b + at::session)};
+      c.request = load<std::uint64_t>(b + at::acq_request);
+      c.mode = static_cast<lock_mode>(m);
+      c.permits = load<std::uint32_t>(b + at::acq_permits);
+      c.limit = load<std::uint32_t>(b + at::acq_limit);
+      c.wait = duration{load<std::int64_t>(b + at::acq_wait)};
+      c.lock_delay = duration{load<std::int64_t>(b + at::acq_delay)};
+      return read_name(b + at::acq_name_len, b + at::acq_end, b + size, c.name);
+    }
+    case command_kind::release:
+      if (size < at::rel_end) return false;
+      c.session = session_id{load<std::uint64_t>(b + at::session)};
+      c.token = fencing_token{load<std::uint64_t>(b + at::rel_token)};
+      return read_name(b + at::rel_name_len, b + at::rel_end, b + size, c.name);
+  }
+  return false;
+}
+
 /// Reads `payload` into `c` (its name referring to the payload's bytes);
 /// allocates nothing. `c` is meaningful only if the status is ok.
 inline parse_status parse(bytes_view payload, command_view& c) {
-  reader r(payload);
-  std::uint8_t version = 0, kind = 0;
-  std::int64_t stamp = 0;
-  if (!r.u8(version) || version != format_version) return parse_status::bad_version;
-  if (!r.u8(kind) || kind < 1 || kind > static_cast<std::uint8_t>(command_kind::release)) return parse_status::bad_kind;
+  const std::byte* p = payload.data();
+  const std::size_t n = payload.size();
+  if (n < 1 || load<std::uint8_t>(p) != format_version) return parse_status::bad_version;
+  const std::uint8_t kind = n < 2 ? 0 : load<std::uint8_t>(p + 1);
+  if (kind < 1 || kind > static_cast<std::uint8_t>(command_kind::release)) return parse_status::bad_kind;
   c.kind = static_cast<command_kind>(kind);
-  if (!r.i64(stamp) || !read_body(r, c) || !r.at_end()) return parse_status::bad_body;
-  c.stamp = mono_time{duration{stamp}};
+  if (n < header_bytes || !read_body(p + header_bytes, n - header_bytes, c)) return parse_status::bad_body;
+  c.stamp = mono_time{duration{load<std::int64_t>(p + 2)}};
   return parse_status::ok;
 }
 

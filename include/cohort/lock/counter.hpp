@@ -78,24 +78,27 @@ inline constexpr std::size_t counter_command_bytes = 2 + 8 + 8 + 8 + 8;
 
 inline bytes encode(const counter_command& c) {
   return bytes::build(counter_command_bytes, [&](std::span<std::byte> out) {
-    detail::writer w(out);
-    w.u8(detail::format_version);
-    w.u8(static_cast<std::uint8_t>(c.op));
-    w.u64(c.client);
-    w.u64(c.request);
-    w.i64(c.a);
-    w.i64(c.b);
+    std::byte* p = out.data();
+    detail::store(p, detail::format_version);
+    detail::store(p + 1, static_cast<std::uint8_t>(c.op));
+    detail::store(p + 2, c.client);
+    detail::store(p + 10, c.request);
+    detail::store(p + 18, c.a);
+    detail::store(p + 26, c.b);
   });
 }
 
 inline result<counter_command> decode_counter(bytes_view payload) {
-  detail::reader r(payload);
-  std::uint8_t version = 0, op = 0;
-  counter_command c;
-  if (!r.u8(version) || version != detail::format_version || !r.u8(op) || op < 1 || op > 3 || !r.u64(c.client) ||
-      !r.u64(c.request) || !r.i64(c.a) || !r.i64(c.b) || !r.at_end())
+  const std::byte* p = payload.data();
+  const std::uint8_t op = payload.size() == counter_command_bytes ? detail::load<std::uint8_t>(p + 1) : 0;
+  if (op < 1 || op > 3 || detail::load<std::uint8_t>(p) != detail::format_version)
     return make_error(errc::malformed_message, "counter command: bad version, kind or length");
+  counter_command c;
   c.op = static_cast<counter_op>(op);
+  c.client = detail::load<std::uint64_t>(p + 2);
+  c.request = detail::load<std::uint64_t>(p + 10);
+  c.a = detail::load<std::int64_t>(p + 18);
+  c.b = detail::load<std::int64_t>(p + 26);
   return c;
 }
 

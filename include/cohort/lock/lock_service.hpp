@@ -66,12 +66,15 @@
 // at most the limit; every holder and waiter belongs to a live session;
 // tokens of later exclusive grants of a lock are larger.
 //
-// Storage (for speed; no rule depends on it): locks live in reused slots
-// found through a hash index on the name, sessions in a vector sorted by id,
-// waiters in a vector-backed FIFO; the payload is decoded in place
-// (decode_view). Nothing whose order can show in a result is iterated in
-// slot order: whole-service iterations go in name order, and equality
-// compares locks by name. apply(entry, applied&) allocates nothing for an
+// Storage (for speed; no rule depends on it): locks and sessions live in
+// reused slots found through hash indexes (on the name, on the id), waiters
+// in a vector-backed FIFO and carry their session's owner for the notice;
+// the payload is decoded in place (fixed offsets, one length check per
+// kind). Validation returns a one-byte refusal code, and the error value
+// with its message is built only when a command is refused. Nothing whose
+// order can show in a result is iterated in slot order: whole-service
+// iterations go in name order, and equality compares locks by name and
+// sessions by id. apply(entry, applied&) allocates nothing for an
 // acquire or release once the buffers have grown (a lock's first use, a
 // timer, an error message and a grant notice's name longer than the
 // std::string's inline capacity do allocate).
@@ -81,9 +84,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <limits>
-
 #include <set>
 #include <string>
 #include <string_view>
@@ -98,6 +99,76 @@
 #include "cohort/lock/fencing.hpp"
 
 namespace cohort::lock {
+
+namespace detail {
+
+/// An open-addressing index (linear probing, backward-shift deletion) from a
+/// key's 64-bit hash to the slot (a number below 2^32 - 1) where a table
+/// keeps the key. A cell holds the slot and the hash's low 32 bits, so a
+/// probe looks at a key only when those bits match. At most 3/4 of the
+/// power-of-two cells are used.
+class slot_index {
+ public:
+  static constexpr std::uint32_t npos = std::numeric_limits<std::uint32_t>::max();
+
+  /// The slot, indexed under hash `h`, for which `is_key(slot)` holds, or npos.
+  template <class IsKey>
+  [[nodiscard]] std::uint32_t find(std::uint64_t h, IsKey&& is_key) const {
+    if (used_ == 0) return npos;
+    const std::size_t mask = cells_.size() - 1;
+    const auto lo = static_cast<std::uint32_t>(h);
+    for (std::size_t i = lo & mask;; i = (i + 1) & mask) {
+      const cell c = cells_[i];
+      if (c.slot == 0) return npos;
+      if (c.hash == lo && is_key(c.slot - 1)) return c.slot - 1;
+    }
+  }
+  /// Indexes `slot` (whose key is not indexed yet) under hash `h`.
+  void insert(std::uint64_t h, std::uint32_t slot) {
+    if ((used_ + 1) * 4 > cells_.size() * 3) grow();
+    place(cell{slot + 1, static_cast<std::uint32_t>(h)});
+    ++used_;
+  }
+  /// Removes `slot`, indexed under hash `h`.
+  void erase(std::uint64_t h, std::uint32_t slot) {
+    const std::size_t mask = cells_.size() - 1;
+    std::size_t hole = static_cast<std::uint32_t>(h) & mask;
+    while (cells_[hole].slot != slot + 1) hole = (hole + 1) & mask;
+    // Later cells of the probe run move back into the hole unless their home
+    // position lies cyclically in (hole, j].
+    for (std::size_t j = (hole + 1) & mask; cells_[j].slot != 0; j = (j + 1) & mask) {
+      const std::size_t home = cells_[j].hash & mask;
+      const bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+      if (stays) continue;
+      cells_[hole] = cells_[j];
+      hole = j;
+    }
+    cells_[hole] = cell{};
+    --used_;
+  }
+
+ private:
+  struct cell {
+    std::uint32_t slot = 0;  ///< slot + 1; 0 = empty
+    std::uint32_t hash = 0;  ///< the low 32 bits of the key's hash
+  };
+  void place(cell c) {
+    const std::size_t mask = cells_.size() - 1;
+    std::size_t i = c.hash & mask;
+    while (cells_[i].slot != 0) i = (i + 1) & mask;
+    cells_[i] = c;
+  }
+  void grow() {
+    std::vector<cell> old(std::max<std::size_t>(16, cells_.size() * 2));
+    old.swap(cells_);
+    for (const cell& c : old)
+      if (c.slot != 0) place(c);
+  }
+  std::vector<cell> cells_;
+  std::size_t used_ = 0;
+};
+
+}  // namespace detail
 
 /// Bounds of the service; validate() refuses inconsistent ones.
 struct service_config {
@@ -187,8 +258,11 @@ class fifo {
   [[nodiscard]] const_iterator begin() const noexcept { return items_.begin() + static_cast<std::ptrdiff_t>(head_); }
   [[nodiscard]] const_iterator end() const noexcept { return items_.end(); }
 
+  /// Compacts only when the vector is full and at least half of it was
+  /// popped (else it grows): a compaction moves no more elements than were
+  /// popped since the last one, so a push costs O(1) amortized.
   void push_back(const T& v) {
-    if (head_ != 0 && head_ * 2 >= items_.size()) compact();  // moves at most as many as were popped
+    if (items_.size() == items_.capacity() && head_ != 0 && head_ * 2 >= items_.size()) compact();
     items_.push_back(v);
   }
   /// Removes the first element; the queue must not be empty.
@@ -230,6 +304,7 @@ class lock_service {
   };
   struct waiter {
     session_id session{};
+    std::uint64_t owner = 0;  ///< the session's owner, for the notice (sessions keep theirs for life)
     std::uint64_t request = 0;
     lock_mode mode = lock_mode::exclusive;
     std::uint32_t permits = 1;
@@ -297,14 +372,14 @@ class lock_service {
   [[nodiscard]] bool has_session(session_id s) const { return slot_of(s) != no_session; }
   /// The session's expiry on the service's clock, or errc::not_found.
   [[nodiscard]] result<duration> expiry_of(session_id s) const {
-    const std::size_t k = slot_of(s);
+    const std::uint32_t k = slot_of(s);
     if (k == no_session) return unknown_session(s);
-    return duration{sessions_[k].second.expiry};
+    return duration{sessions_.state(k).expiry};
   }
   /// The owner given when the session was opened (0 if unknown).
   [[nodiscard]] std::uint64_t owner_of(session_id s) const {
-    const std::size_t k = slot_of(s);
-    return k == no_session ? 0 : sessions_[k].second.owner;
+    const std::uint32_t k = slot_of(s);
+    return k == no_session ? 0 : sessions_.state(k).owner;
   }
   /// The lock's state, or nullptr if it does not exist.
   [[nodiscard]] const lock_state* find(std::string_view name) const {
@@ -324,13 +399,13 @@ class lock_service {
 
  private:
   static constexpr std::int64_t never = std::numeric_limits<std::int64_t>::max();
-  static constexpr std::size_t no_session = std::numeric_limits<std::size_t>::max();
+  static constexpr std::uint32_t no_session = detail::slot_index::npos;
 
   /// The locks by name: a slot per lock (reused once the lock is erased, so
   /// the slots number at most the most locks that existed at once) and an
   /// open-addressing index (linear probing, backward-shift deletion) from
-  /// the name's hash to its slot: a command finds its lock with one hash and
-  /// one comparison. Slot numbers depend on the order of insertions, so
+  /// the name's hash to its slot (detail::slot_index): a command finds its
+  /// lock with one hash and one comparison. Slot numbers depend on the order of insertions, so
   /// equality compares locks by name, and every iteration whose order can
   /// show in results goes in name order.
   class lock_table {
@@ -343,18 +418,10 @@ class lock_service {
     /// The slot of the lock named `name`, or npos.
     [[nodiscard]] std::uint32_t find(std::string_view name) const noexcept {
       if (live_ == 0) return npos;
-      const std::uint64_t h = hash_of(seed_, name);
-      const std::size_t mask = index_.size() - 1;
-      for (std::size_t i = h & mask;; i = (i + 1) & mask) {
-        const std::uint32_t v = index_[i];
-        if (v == 0) return npos;
-        const slot& s = slots_[v - 1];
-        if (s.hash == h && same(s.name, name)) return v - 1;
-      }
+      return index_.find(hash_of(seed_, name), [&](std::uint32_t id) { return same(slots_[id].name, name); });
     }
     /// Adds an idle lock named `name` (which must not exist); its slot.
     std::uint32_t insert(std::string_view name) {
-      if ((live_ + 1) * 4 > index_.size() * 3) rehash(std::max<std::size_t>(16, index_.size() * 2));
       std::uint32_t id = 0;
       if (free_.empty()) {
         id = static_cast<std::uint32_t>(slots_.size());
@@ -367,26 +434,14 @@ class lock_service {
       s.name.assign(name);
       s.hash = hash_of(seed_, name);
       s.live = true;
-      place(id);
+      index_.insert(s.hash, id);
       ++live_;
       return id;
     }
     /// Removes the lock in slot `id`, keeping its buffers for the slot's next lock.
     void erase(std::uint32_t id) {
       slot& s = slots_[id];
-      const std::size_t mask = index_.size() - 1;
-      std::size_t hole = s.hash & mask;
-      while (index_[hole] != id + 1) hole = (hole + 1) & mask;
-      // Later entries of the probe run move back into the hole unless their
-      // home position lies cyclically in (hole, j].
-      for (std::size_t j = (hole + 1) & mask; index_[j] != 0; j = (j + 1) & mask) {
-        const std::size_t home = slots_[index_[j] - 1].hash & mask;
-        const bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-        if (stays) continue;
-        index_[hole] = index_[j];
-        hole = j;
-      }
-      index_[hole] = 0;
+      index_.erase(s.hash, id);
       s.live = false;
       s.state.semaphore = false;
       s.state.limit = 1;
@@ -439,33 +494,36 @@ class lock_service {
       std::memcpy(&v, p, 4);
       return v;
     }
-    /// The last n % 8 bytes of a name of n bytes, read as (at most) two
-    /// overlapping loads within the name.
-    static std::uint64_t tail_of(const char* p, std::size_t n) noexcept {
-      const std::size_t r = n % 8;
-      const char* t = p + (n - r);
-      if (r >= 4) return (std::uint64_t{load32(t)} << 32) | load32(t + r - 4);
-      if (r == 0) return 0;
-      return std::uint64_t{static_cast<unsigned char>(t[0])} << 16 |
-             std::uint64_t{static_cast<unsigned char>(t[r / 2])} << 8 | static_cast<unsigned char>(t[r - 1]);
+    static std::uint64_t mix(std::uint64_t h) noexcept {
+      h *= 0xff51afd7ed558ccdULL;
+      return h ^ (h >> 32);
     }
-    /// A multiplicative hash over 8-byte words and the tail, finished by a
-    /// full 64-bit mix (names differing in any byte spread over the index).
+    /// A multiplicative hash: names of up to 16 bytes (the usual) are read
+    /// as two possibly overlapping loads, longer ones a word at a time and
+    /// then their last 16 bytes; the length and the seed enter first, and
+    /// the last mix spreads every byte over the low bits the index uses.
     /// Only the layout depends on it, never a result.
     static std::uint64_t hash_of(std::uint64_t seed, std::string_view name) noexcept {
-      constexpr std::uint64_t k = 0xff51afd7ed558ccdULL;
-      std::uint64_t h = (0x9e3779b97f4a7c15ULL ^ seed) * k ^ name.size();
-      const std::size_t words = name.size() / 8;
-      for (std::size_t i = 0; i < words; ++i) {
-        h = (h ^ load64(name.data() + 8 * i)) * k;
-        h ^= h >> 32;
+      const char* p = name.data();
+      const std::size_t n = name.size();
+      std::uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL), a = 0, b = 0;
+      if (n > 16) {
+        for (std::size_t i = 0; i + 16 < n; i += 8) h = mix(h ^ load64(p + i));
+        a = load64(p + n - 16);
+        b = load64(p + n - 8);
+      } else if (n >= 8) {
+        a = load64(p);
+        b = load64(p + n - 8);
+      } else if (n >= 4) {
+        a = load32(p);
+        b = load32(p + n - 4);
+      } else if (n > 0) {
+        a = std::uint64_t{static_cast<unsigned char>(p[0])} << 16 |
+            std::uint64_t{static_cast<unsigned char>(p[n / 2])} << 8 | static_cast<unsigned char>(p[n - 1]);
       }
-      h ^= tail_of(name.data(), name.size());
-      h ^= h >> 33;
-      h *= k;
-      h ^= h >> 33;
-      h *= 0xc4ceb9fe1a85ec53ULL;
-      return h ^ (h >> 33);
+      h = mix(h ^ a);
+      h = (h ^ b) * 0xc4ceb9fe1a85ec53ULL;
+      return h ^ (h >> 29);
     }
     /// Name equality, inline for the short names locks usually have.
     static bool same(std::string_view a, std::string_view b) noexcept {
@@ -488,54 +546,129 @@ class lock_service {
       std::sort(ids.begin(), ids.end(),
                 [this](std::uint32_t a, std::uint32_t b) { return slots_[a].name < slots_[b].name; });
     }
-    void place(std::uint32_t id) {
-      const std::size_t mask = index_.size() - 1;
-      std::size_t i = slots_[id].hash & mask;
-      while (index_[i] != 0) i = (i + 1) & mask;
-      index_[i] = id + 1;
-    }
-    void rehash(std::size_t n) {
-      index_.assign(n, 0);
-      for (std::uint32_t i = 0; i < slots_.size(); ++i)
-        if (slots_[i].live) place(i);
-    }
-
     std::vector<slot> slots_;
     std::vector<std::uint32_t> free_;   ///< slots of erased locks
-    std::vector<std::uint32_t> index_;  ///< power-of-two size; 0 = empty, else slot + 1
+    detail::slot_index index_;
     std::vector<std::uint32_t> order_;  ///< scratch for in_name_order (not state)
     std::size_t live_ = 0;
     std::uint64_t seed_ = 0;
   };
 
+  /// The live sessions: a slot per session (reused once it ends) found
+  /// through a detail::slot_index on the id. Ids are log indexes, which
+  /// clients do not choose, spread by a multiplicative hash. Equality
+  /// compares content, not slots.
+  class session_table {
+   public:
+    static constexpr std::uint32_t npos = detail::slot_index::npos;
+
+    [[nodiscard]] std::size_t size() const noexcept { return live_; }
+    /// The slot of session `s`, or npos.
+    [[nodiscard]] std::uint32_t find(session_id s) const noexcept {
+      if (live_ == 0) return npos;
+      return index_.find(hash_of(s), [&](std::uint32_t k) { return slots_[k].id == s; });
+    }
+    /// Adds session `s` (which must not exist); its slot.
+    std::uint32_t insert(session_id s, const session_state& st) {
+      std::uint32_t k = 0;
+      if (free_.empty()) {
+        k = static_cast<std::uint32_t>(slots_.size());
+        slots_.emplace_back();
+      } else {
+        k = free_.back();
+        free_.pop_back();
+      }
+      slots_[k] = slot{s, st, true};
+      index_.insert(hash_of(s), k);
+      ++live_;
+      return k;
+    }
+    void erase(std::uint32_t k) {
+      index_.erase(hash_of(slots_[k].id), k);
+      slots_[k].live = false;
+      free_.push_back(k);
+      --live_;
+    }
+    [[nodiscard]] session_id id(std::uint32_t k) const noexcept { return slots_[k].id; }
+    [[nodiscard]] session_state& state(std::uint32_t k) noexcept { return slots_[k].state; }
+    [[nodiscard]] const session_state& state(std::uint32_t k) const noexcept { return slots_[k].state; }
+
+    friend bool operator==(const session_table& a, const session_table& b) {
+      if (a.live_ != b.live_) return false;
+      for (const slot& s : a.slots_) {
+        if (!s.live) continue;
+        const std::uint32_t k = b.find(s.id);
+        if (k == npos || !(b.slots_[k].state == s.state)) return false;
+      }
+      return true;
+    }
+
+   private:
+    struct slot {
+      session_id id{};
+      session_state state;
+      bool live = false;
+    };
+    static std::uint64_t hash_of(session_id s) noexcept {
+      const std::uint64_t h = s.value() * 0x9e3779b97f4a7c15ULL;
+      return h ^ (h >> 29);
+    }
+    std::vector<slot> slots_;
+    std::vector<std::uint32_t> free_;  ///< slots of ended sessions
+    detail::slot_index index_;
+    std::size_t live_ = 0;
+  };
+
   /// What a valid command acts on, found once by validation.
   struct target {
-    std::size_t session = no_session;       ///< position in sessions_ (keep_alive, acquire, release)
+    std::uint32_t session = no_session;     ///< slot in sessions_ (keep_alive, acquire, release)
     std::uint32_t lock = lock_table::npos;  ///< acquire, release: the lock's slot (npos: not yet a lock)
     reply_kind retry = reply_kind::ticked;  ///< acquire: granted or queued if it retries a live request
     fencing_token retry_token{};            ///< acquire: the grant a retry repeats
+    std::uint32_t holder = 0;               ///< release: the grant's position in the lock's holders
+  };
+
+  /// Why a command is refused. Validation and execution return one of these
+  /// (a byte, nothing to build or destroy on the path that succeeds); the
+  /// error value with its message is built from it only for a refusal.
+  enum class refusal : std::uint8_t {
+    none,
+    bad_kind,         ///< malformed_message: a command_kind out of range (a decoded payload never has one)
+    unknown_session,  ///< not_found
+    bad_ttl,          ///< invalid_argument
+    empty_name,       ///< invalid_argument
+    bad_wait,         ///< invalid_argument
+    bad_lock_delay,   ///< invalid_argument
+    bad_permits,      ///< invalid_argument
+    kind_mismatch,    ///< conflict: mode or limit unlike the existing lock's
+    holds_other,      ///< conflict: the session holds the lock through another request
+    waits_other,      ///< conflict: the session waits for the lock through another request
+    no_grant,         ///< release matching no grant (release_refusal says which error)
+    not_available,    ///< conflict: a try-acquire of a busy lock (an answer)
+    completed,        ///< conflict: a retry of a finished request (an answer)
   };
 
   explicit lock_service(const service_config& c) : cfg_(c), locks_(c.name_hash_seed) {}
 
   static void clear(applied& out) {
-    out.reply = reply{};
+    if (out.reply) *out.reply = reply{};
+    else out.reply = reply{};
     out.granted.clear();
     out.timed_out.clear();
     out.freed.clear();
     out.expired.clear();
   }
 
+  /// `out.reply` holds a default reply (clear() or a new `applied`).
   void run(const command_view& c, log_index index, cohort::term t, applied& out) {
     advance(t, c.stamp);
-    if (timer_due()) run_timers(index, out);
+    if (timer_due()) [[unlikely]]
+      run_timers(index, out);
     target tg;
-    if (auto v = validate(c, tg); !v) {
-      out.reply = std::move(v).error();
-      return;
-    }
-    // clear() left a default reply in out.reply: execution fills its fields.
-    if (auto v = execute(c, tg, index, out, *out.reply); !v) out.reply = std::move(v).error();
+    refusal why = validate(c, tg);
+    if (why == refusal::none) why = execute(c, tg, index, out, *out.reply);
+    if (why != refusal::none) [[unlikely]]
+      out.reply = refusal_error(why, c, tg);
   }
   static void answer(reply& r, reply_kind k, session_id s, fencing_token t = {}, duration ttl = {}) {
     r.kind = k;
@@ -550,21 +683,8 @@ class lock_service {
     return d.count() > never - a ? never : a + d.count();
   }
 
-  // ---- sessions (a vector sorted by id: ids are log indexes, so opening appends) ----
-
-  /// The session's position in sessions_, or no_session (a binary search
-  /// without data-dependent branches: the sessions of consecutive commands
-  /// are unpredictable).
-  [[nodiscard]] std::size_t slot_of(session_id s) const noexcept {
-    std::size_t lo = 0, n = sessions_.size();
-    if (n == 0) return no_session;
-    while (n > 1) {
-      const std::size_t half = n / 2;
-      lo = sessions_[lo + half].first <= s ? lo + half : lo;
-      n -= half;
-    }
-    return sessions_[lo].first == s ? lo : no_session;
-  }
+  /// The session's slot in sessions_, or no_session.
+  [[nodiscard]] std::uint32_t slot_of(session_id s) const noexcept { return sessions_.find(s); }
 
   // ---- time ------------------------------------------------------------------
 
@@ -579,100 +699,119 @@ class lock_service {
 
   // ---- validation (no state change; fills `tg`) --------------------------------
 
-  [[nodiscard]] result<void> validate(const command_view& c, target& tg) const {
+  [[nodiscard]] refusal validate(const command_view& c, target& tg) const noexcept {
     switch (c.kind) {
-      case command_kind::tick: return success();
-      case command_kind::open_session: return check_ttl(c.ttl);
+      case command_kind::tick: return refusal::none;
+      case command_kind::open_session:
+        return c.ttl < cfg_.ttl_min || c.ttl > cfg_.ttl_max ? refusal::bad_ttl : refusal::none;
       case command_kind::keep_alive:
       case command_kind::close_session:
-        if (!find_session(c.session, tg)) return unknown_session(c.session);
-        return success();
+        return find_session(c.session, tg) ? refusal::none : refusal::unknown_session;
       case command_kind::acquire: return check_acquire(c, tg);
       case command_kind::release: return check_release(c, tg);
     }
-    return make_error(errc::malformed_message, "lock service: unknown command kind");
-  }
-  [[nodiscard]] result<void> check_ttl(duration ttl) const {
-    if (ttl < cfg_.ttl_min || ttl > cfg_.ttl_max)
-      return make_error(errc::invalid_argument, "lock service: ttl " + std::to_string(ttl.count()) +
-                                                    "ns outside [" + std::to_string(cfg_.ttl_min.count()) + ", " +
-                                                    std::to_string(cfg_.ttl_max.count()) + "]ns");
-    return success();
+    return refusal::bad_kind;
   }
   /// Whether the session is live; notes its position in `tg`.
   bool find_session(session_id s, target& tg) const noexcept {
     tg.session = slot_of(s);
     return tg.session != no_session;
   }
-  // The checks below are predicates, their errors built only when they fail.
-  [[nodiscard]] result<void> check_acquire(const command_view& c, target& tg) const {
-    if (!find_session(c.session, tg)) return unknown_session(c.session);
-    if (c.name.empty()) return make_error(errc::invalid_argument, "lock service: empty lock name");
-    if (c.wait < duration::zero() || (c.wait > cfg_.wait_max && c.wait != wait_forever))
-      return make_error(errc::invalid_argument, "lock service: wait " + std::to_string(c.wait.count()) +
-                                                    "ns is negative or longer than wait_max");
+  [[nodiscard]] refusal check_acquire(const command_view& c, target& tg) const noexcept {
+    if (!find_session(c.session, tg)) return refusal::unknown_session;
+    if (c.name.empty()) return refusal::empty_name;
+    if (c.wait < duration::zero() || (c.wait > cfg_.wait_max && c.wait != wait_forever)) return refusal::bad_wait;
     if (c.lock_delay != default_lock_delay && (c.lock_delay < duration::zero() || c.lock_delay > cfg_.lock_delay_max))
-      return make_error(errc::invalid_argument, "lock service: lock_delay " + std::to_string(c.lock_delay.count()) +
-                                                    "ns outside [0, lock_delay_max]");
-    if (c.mode == lock_mode::semaphore) {
-      if (c.limit == 0 || c.limit > cfg_.permits_max || c.permits == 0 || c.permits > c.limit)
-        return make_error(errc::invalid_argument, "lock service: " + std::to_string(c.permits) + " permits of a " +
-                                                      std::to_string(c.limit) + "-permit semaphore");
-    }
+      return refusal::bad_lock_delay;
+    if (c.mode == lock_mode::semaphore &&
+        (c.limit == 0 || c.limit > cfg_.permits_max || c.permits == 0 || c.permits > c.limit))
+      return refusal::bad_permits;
     tg.lock = locks_.find(c.name);
-    if (tg.lock == lock_table::npos) return success();
+    if (tg.lock == lock_table::npos) return refusal::none;
     const lock_state& l = locks_.state(tg.lock);
-    if (!kind_matches(c, l)) return kind_mismatch(c, l);
-    if (const auto other = other_request(c, l, tg); other != other_none) return not_single(c, other);
-    return success();
+    if (!kind_matches(c, l)) return refusal::kind_mismatch;
+    return other_request(c, l, tg);
   }
-  static constexpr int other_none = 0, other_holds = 1, other_waits = 2;
   /// A session holds or waits for a lock through one request at a time
   /// (locks are not reentrant: a second request would wait for itself):
   /// whether the session holds or waits through another request than `c`'s.
   /// The same pass notes in `tg` whether `c` retries the request that is there.
-  [[nodiscard]] static int other_request(const command_view& c, const lock_state& l, target& tg) noexcept {
-    int other = other_none;
+  [[nodiscard]] static refusal other_request(const command_view& c, const lock_state& l, target& tg) noexcept {
+    refusal other = refusal::none;
     for (const holder& h : l.holders) {
       if (h.session != c.session) continue;
       if (h.request != c.request) {
-        other = other_holds;
+        other = refusal::holds_other;
       } else {
         tg.retry = reply_kind::granted;
         tg.retry_token = h.token;
       }
     }
-    if (other != other_none) return other;
+    if (other != refusal::none) return other;
     for (const waiter& w : l.queue) {
       if (w.session != c.session) continue;
-      if (w.request != c.request) other = other_waits;
+      if (w.request != c.request) other = refusal::waits_other;
       else if (tg.retry == reply_kind::ticked) tg.retry = reply_kind::queued;
     }
     return other;
   }
-  [[nodiscard]] static error not_single(const command_view& c, int other) {
-    return make_error(errc::conflict, "lock service: session " + std::to_string(c.session.value()) + " already " +
-                                          (other == other_holds ? "holds '" : "waits for '") + std::string(c.name) +
-                                          "' (another request)");
-  }
   [[nodiscard]] static bool kind_matches(const command_view& c, const lock_state& l) noexcept {
     const bool sem = c.mode == lock_mode::semaphore;
     return l.semaphore == sem && (!sem || l.limit == c.limit);
+  }
+  [[nodiscard]] refusal check_release(const command_view& c, target& tg) const noexcept {
+    if (!find_session(c.session, tg)) return refusal::unknown_session;
+    tg.lock = locks_.find(c.name);
+    if (tg.lock == lock_table::npos) return refusal::no_grant;
+    const std::vector<holder>& hs = locks_.state(tg.lock).holders;
+    for (tg.holder = 0; tg.holder < hs.size(); ++tg.holder)
+      if (hs[tg.holder].session == c.session && hs[tg.holder].token == c.token) return refusal::none;
+    return refusal::no_grant;
+  }
+
+  // ---- refusals: the error values, built only when a command is refused --------
+
+  [[nodiscard]] error refusal_error(refusal why, const command_view& c, const target& tg) const {
+    switch (why) {
+      case refusal::none:
+      case refusal::bad_kind: break;
+      case refusal::unknown_session: return unknown_session(c.session);
+      case refusal::bad_ttl:
+        return make_error(errc::invalid_argument, "lock service: ttl " + std::to_string(c.ttl.count()) +
+                                                      "ns outside [" + std::to_string(cfg_.ttl_min.count()) + ", " +
+                                                      std::to_string(cfg_.ttl_max.count()) + "]ns");
+      case refusal::empty_name: return make_error(errc::invalid_argument, "lock service: empty lock name");
+      case refusal::bad_wait:
+        return make_error(errc::invalid_argument, "lock service: wait " + std::to_string(c.wait.count()) +
+                                                      "ns is negative or longer than wait_max");
+      case refusal::bad_lock_delay:
+        return make_error(errc::invalid_argument, "lock service: lock_delay " + std::to_string(c.lock_delay.count()) +
+                                                      "ns outside [0, lock_delay_max]");
+      case refusal::bad_permits:
+        return make_error(errc::invalid_argument, "lock service: " + std::to_string(c.permits) + " permits of a " +
+                                                      std::to_string(c.limit) + "-permit semaphore");
+      case refusal::kind_mismatch: return kind_mismatch(c, locks_.state(tg.lock));
+      case refusal::holds_other:
+      case refusal::waits_other:
+        return make_error(errc::conflict, "lock service: session " + std::to_string(c.session.value()) + " already " +
+                                              (why == refusal::holds_other ? "holds '" : "waits for '") +
+                                              std::string(c.name) + "' (another request)");
+      case refusal::no_grant: return release_refusal(c);
+      case refusal::not_available:
+        return make_error(errc::conflict, "lock service: '" + std::string(c.name) + "' is not available");
+      case refusal::completed:
+        return make_error(errc::conflict, "lock service: request " + std::to_string(c.request) + " of session " +
+                                              std::to_string(c.session.value()) +
+                                              " already completed (released, refused or timed out)");
+    }
+    return make_error(errc::malformed_message, "lock service: unknown command kind");
   }
   [[nodiscard]] static error kind_mismatch(const command_view& c, const lock_state& l) {
     return make_error(errc::conflict, "lock service: lock '" + std::string(c.name) + "' is " +
                                           (l.semaphore ? "a semaphore of " + std::to_string(l.limit) + " permits"
                                                        : std::string("a reader/writer lock")));
   }
-  [[nodiscard]] result<void> check_release(const command_view& c, target& tg) const {
-    if (!find_session(c.session, tg)) return unknown_session(c.session);
-    tg.lock = locks_.find(c.name);
-    if (tg.lock != lock_table::npos)
-      for (const holder& h : locks_.state(tg.lock).holders)
-        if (h.session == c.session && h.token == c.token) return success();
-    return release_refusal(c);
-  }
-  /// Why a release that matches no grant is refused (the slow path).
+  /// Why a release that matches no grant is refused.
   [[nodiscard]] error release_refusal(const command_view& c) const {
     bool holds_this = false;
     for (const std::uint32_t id : locks_.sorted_ids()) {
@@ -695,7 +834,8 @@ class lock_service {
 
   // ---- execution (the command was validated; `tg` is what validation found) ------
 
-  result<void> execute(const command_view& c, const target& tg, log_index index, applied& out, reply& r) {
+  /// refusal::none, or an answer that is an error (not_available, completed).
+  refusal execute(const command_view& c, const target& tg, log_index index, applied& out, reply& r) {
     switch (c.kind) {
       case command_kind::tick: break;
       case command_kind::open_session: open(c, index, r); break;
@@ -704,23 +844,21 @@ class lock_service {
       case command_kind::acquire: return acquire(c, tg, index, r);
       case command_kind::release: release(c, tg, index, out, r); break;
     }
-    return success();
+    return refusal::none;
   }
 
   void open(const command_view& c, log_index index, reply& r) {
     const session_id s{index.value()};
     const session_state st{add_sat(now_, c.ttl), c.ttl, 0, c.owner};
-    auto it = std::lower_bound(sessions_.begin(), sessions_.end(), s,
-                               [](const std::pair<session_id, session_state>& e, session_id k) { return e.first < k; });
-    if (it != sessions_.end() && it->first == s) it->second = st;
-    else sessions_.emplace(it, s, st);
+    if (const std::uint32_t k = slot_of(s); k != no_session) sessions_.state(k) = st;
+    else sessions_.insert(s, st);
     session_timers_.emplace(st.expiry, s.value());
     answer(r, reply_kind::session_opened, s, {}, c.ttl);
   }
 
-  void keep_alive(std::size_t k, reply& r) {
-    const session_id s = sessions_[k].first;
-    session_state& st = sessions_[k].second;
+  void keep_alive(std::uint32_t k, reply& r) {
+    const session_id s = sessions_.id(k);
+    session_state& st = sessions_.state(k);
     session_timers_.erase({st.expiry, s.value()});
     st.expiry = add_sat(now_, st.ttl);
     session_timers_.emplace(st.expiry, s.value());
@@ -733,48 +871,47 @@ class lock_service {
     answer(r, reply_kind::session_closed, s);
   }
 
-  result<void> acquire(const command_view& c, const target& tg, log_index index, reply& r) {
-    session_state& st = sessions_[tg.session].second;
-    const bool fresh = tg.lock == lock_table::npos;
+  refusal acquire(const command_view& c, const target& tg, log_index index, reply& r) {
+    session_state& st = sessions_.state(tg.session);
     if (tg.retry != reply_kind::ticked) {  // a retried request still live: the same answer
       answer(r, tg.retry, c.session, tg.retry_token);
-      return success();
+      return refusal::none;
     }
-    if (c.request <= st.highest_request)
-      return make_error(errc::conflict, "lock service: request " + std::to_string(c.request) + " of session " +
-                                            std::to_string(c.session.value()) +
-                                            " already completed (released, refused or timed out)");
+    if (c.request <= st.highest_request) return refusal::completed;
     st.highest_request = c.request;
     const duration delay = c.lock_delay == default_lock_delay ? cfg_.lock_delay : c.lock_delay;
-    std::uint32_t id = tg.lock;
-    if (fresh) {
-      id = locks_.insert(c.name);
-      lock_state& created = locks_.state(id);
-      created.semaphore = c.mode == lock_mode::semaphore;
-      created.limit = created.semaphore ? c.limit : 1;
-    }
+    const bool fresh = tg.lock == lock_table::npos;
+    const std::uint32_t id = fresh ? create_lock(c) : tg.lock;
     lock_state& l = locks_.state(id);
     const std::uint32_t permits = l.semaphore ? c.permits : 1;
+    const fencing_token tok{index.value()};
     if (l.queue.empty() && now_ >= l.delay_until && grantable(l, c.mode, permits)) {
-      l.holders.push_back(holder{c.session, c.request, fencing_token{index.value()}, c.mode, permits, delay});
-      answer(r, reply_kind::granted, c.session, fencing_token{index.value()});
-      return success();
+      l.holders.push_back(holder{c.session, c.request, tok, c.mode, permits, delay});
+      answer(r, reply_kind::granted, c.session, tok);
+      return refusal::none;
     }
     if (c.wait == duration::zero()) {
       if (fresh) locks_.erase(id);
-      return make_error(errc::conflict, "lock service: '" + std::string(c.name) + "' is not available");
+      return refusal::not_available;
     }
     const std::int64_t deadline = c.wait == wait_forever ? never : add_sat(now_, c.wait);
-    l.queue.push_back(waiter{c.session, c.request, c.mode, permits, delay, deadline});
+    l.queue.push_back(waiter{c.session, st.owner, c.request, c.mode, permits, delay, deadline});
     if (deadline != never) lock_timers_.emplace(deadline, std::string(c.name));
     answer(r, reply_kind::queued, c.session);
-    return success();
+    return refusal::none;
+  }
+  /// A new idle lock of the kind `c` asks for; its slot.
+  std::uint32_t create_lock(const command_view& c) {
+    const std::uint32_t id = locks_.insert(c.name);
+    lock_state& l = locks_.state(id);
+    l.semaphore = c.mode == lock_mode::semaphore;
+    l.limit = l.semaphore ? c.limit : 1;
+    return id;
   }
 
   void release(const command_view& c, const target& tg, log_index index, applied& out, reply& r) {
     auto& hs = locks_.state(tg.lock).holders;
-    hs.erase(std::find_if(hs.begin(), hs.end(),
-                          [&](const holder& h) { return h.session == c.session && h.token == c.token; }));
+    hs.erase(hs.begin() + tg.holder);
     pump(tg.lock, index, out);
     answer(r, reply_kind::released, c.session, c.token);
   }
@@ -797,7 +934,7 @@ class lock_service {
   void report(std::vector<grant>& to, const waiter& w, std::uint32_t id, fencing_token tok) const {
     grant& g = to.emplace_back();
     g.session = w.session;
-    g.owner = owner_of(w.session);
+    g.owner = w.owner;
     g.request = w.request;
     g.lock.assign(locks_.name(id));
     g.token = tok;
@@ -810,16 +947,17 @@ class lock_service {
     lock_state& l = locks_.state(id);
     if (now_ >= l.delay_until) {
       while (!l.queue.empty()) {
-        const waiter w = l.queue.front();
-        if (w.deadline > now_ && !grantable(l, w.mode, w.permits)) break;
-        l.queue.pop_front();
+        const waiter& w = l.queue.front();
         if (w.deadline <= now_) {  // its wait ended before its turn came
           report(out.timed_out, w, id, {});
-          continue;
+        } else if (grantable(l, w.mode, w.permits)) {
+          const fencing_token tok{index.value()};
+          l.holders.push_back(holder{w.session, w.request, tok, w.mode, w.permits, w.lock_delay});
+          report(out.granted, w, id, tok);
+        } else {
+          break;
         }
-        const fencing_token tok{index.value()};
-        l.holders.push_back(holder{w.session, w.request, tok, w.mode, w.permits, w.lock_delay});
-        report(out.granted, w, id, tok);
+        l.queue.pop_front();  // last: it may release the element `w` refers to
       }
     }
     if (l.holders.empty() && l.queue.empty() && now_ >= l.delay_until) locks_.erase(id);
@@ -868,10 +1006,10 @@ class lock_service {
   /// Frees a session's grants (with lock-delay if it expired) and drops its
   /// waiters, without handing anything on yet.
   void drop_session_everywhere(session_id s, bool expired, applied& out) {
-    const auto st = sessions_.begin() + static_cast<std::ptrdiff_t>(slot_of(s));
-    const std::uint64_t owner = st->second.owner;
-    session_timers_.erase({st->second.expiry, s.value()});
-    sessions_.erase(st);
+    const std::uint32_t k = slot_of(s);
+    const std::uint64_t owner = sessions_.state(k).owner;
+    session_timers_.erase({sessions_.state(k).expiry, s.value()});
+    sessions_.erase(k);
     for (const std::uint32_t id : locks_.in_name_order()) drop_session(id, s, owner, expired, out);
   }
 
@@ -897,7 +1035,7 @@ class lock_service {
 
   service_config cfg_;
   lock_table locks_;
-  std::vector<std::pair<session_id, session_state>> sessions_;       ///< sorted by id
+  session_table sessions_;
   std::set<std::pair<std::int64_t, std::uint64_t>> session_timers_;  ///< (expiry, session)
   std::set<std::pair<std::int64_t, std::string>> lock_timers_;       ///< (wait deadline or delay end, lock)
   std::int64_t now_ = 0;
