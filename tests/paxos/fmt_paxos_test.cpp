@@ -212,7 +212,8 @@ TEST_CASE("fmt paxos: multi_ready shows the parts in use", "[fmt][paxos]") {
   auto resp = mmsg(multi_type::accept_response, 1, 2, bal(3, 1));
   resp.index = log_index{6};
   r.after_persist.push_back(resp);
-  r.committed = {slot(5, bal(2, 2), "w")};
+  const std::vector<log_entry> chosen{slot(5, bal(2, 2), "w")};
+  r.committed = chosen;
   CHECK(fmt::format("{}", r) ==
         "#4 hs=(promised=3.1 chosen=5) entries=[3.1/6 \"x\"] "
         "messages=[1->2 heartbeat b=3.1 commit=0, 1->3 heartbeat b=3.1 commit=0] "

@@ -193,9 +193,8 @@ class server {
       for (auto& m : r.messages) send_paxos(std::move(m));
       if (opts_.async_storage) {
         const std::uint64_t t = ctx_.storage.request_sync();
-        pending_.push_back(pending_batch{r.number, t, std::move(r.after_persist), std::move(r.committed)});
+        pending_.push_back(pending_batch{r.number, t, std::move(r.after_persist), {r.committed.begin(), r.committed.end()}});
         r.after_persist.clear();
-        r.committed.clear();
       } else {
         if (!ctx_.storage.sync()) {
           stopped_ = true;
@@ -213,7 +212,7 @@ class server {
   }
 
   void finish(std::uint64_t number, std::vector<cohort::paxos::multi_message>& after,
-              std::vector<cohort::log_entry>& committed) {
+              std::span<const cohort::log_entry> committed) {
     for (auto& m : after) send_paxos(std::move(m));
     for (const auto& e : committed) apply(e);
     raw_->acknowledge(number);

@@ -144,8 +144,9 @@ struct multi_stats {
   [[nodiscard]] std::uint64_t count(multi_reject r) const noexcept { return rejected[static_cast<std::size_t>(r)]; }
 };
 
-/// One batch of outputs (see the file comment). `entries` views the node's
-/// own log: persist them before the next call into the node.
+/// One batch of outputs (see the file comment). `entries` and `committed`
+/// view the node's own log: persist and apply them (or copy them) before the
+/// next call into the node, which may move them.
 struct multi_ready {
   std::uint64_t number = 0;
   bool has_hard_state = false;
@@ -153,7 +154,7 @@ struct multi_ready {
   std::span<const log_entry> entries;
   std::vector<multi_message> messages;
   std::vector<multi_message> after_persist;
-  std::vector<log_entry> committed;
+  std::span<const log_entry> committed;
 
   [[nodiscard]] bool empty() const noexcept {
     return !has_hard_state && entries.empty() && messages.empty() && after_persist.empty() && committed.empty();
@@ -300,7 +301,6 @@ class raw_node {
     }
     multi_ready& r = ready_;
     r.number = ++batch_no_;
-    r.committed.clear();
     r.messages.swap(msgs_);
     msgs_.clear();
     r.after_persist.swap(after_);
@@ -317,11 +317,10 @@ class raw_node {
     r.has_hard_state = hs_changed();
     r.hs = current_hs();
     handed_hs_ = r.hs;
-    take_committed(r.committed, b.hi == log_index{} ? last_index() + 1 : b.lo);
+    r.committed = take_committed();
     pending_.push_back(b);
-    // What was moved out; r.entries views the log, so nothing live may move.
-    trim_to(std::min(applied_, b.hi == log_index{} ? applied_ : b.lo - 1), false);
-    return r;
+    return r;  // the slots applied here leave memory at the next take_ready(), once persisted
+
   }
   /// Every batch up to `number` is durable.
   void acknowledge(std::uint64_t number) {
@@ -970,24 +969,22 @@ class raw_node {
     return total;
   }
 
-  /// Hands out chosen slots up to apply_bytes_max. Those below `handed_lo`
-  /// (the first slot of this batch's writes) are already persisted and leave
-  /// memory right after: they are moved, not shared.
-  void take_committed(std::vector<log_entry>& out, log_index handed_lo) {
-    std::size_t total = 0;
+  /// Hands out chosen slots up to apply_bytes_max (at least one), as a view
+  /// of the log: they stay in memory until the next take_ready().
+  std::span<const log_entry> take_committed() {
+    if (applied_ >= chosen_) return {};
+    const log_entry* first = &at(applied_ + 1);
+    std::size_t total = 0, n = 0, payload = 0;
     while (applied_ < chosen_) {
-      log_entry& e = at(applied_ + 1);
-      if (!out.empty() && total + e.accounted_bytes() > apply_bytes_max) break;
+      const log_entry& e = at(applied_ + 1);
+      if (n != 0 && total + e.accounted_bytes() > apply_bytes_max) break;
       total += e.accounted_bytes();
-      if (applied_ + 1 < handed_lo) out.push_back(std::move(e));
-      else out.push_back(e);
+      payload += e.data.size();
+      ++n;
       ++applied_;
     }
-    if (role_ == multi_role::leader) {
-      std::size_t n = 0;
-      for (const auto& e : out) n += e.data.size();
-      uncommitted_bytes_ = n >= uncommitted_bytes_ ? 0 : uncommitted_bytes_ - n;
-    }
+    if (role_ == multi_role::leader) uncommitted_bytes_ = payload >= uncommitted_bytes_ ? 0 : uncommitted_bytes_ - payload;
+    return {first, n};
   }
 
   /// Entry buffers circulate instead of being allocated per message (as in
