@@ -63,9 +63,10 @@
 // replica stays behind until it is rebuilt from a copy of a peer's state.
 //
 // Memory: the node keeps the slots above applied() in memory (and those
-// handed out for persistence until the next take_ready()); applied slots are
-// moved out into `committed` and read back from the storage when a lagging
-// follower or a candidate needs them.
+// handed out for persistence or application until the next take_ready(),
+// which `entries` and `committed` view); applied, persisted slots then leave
+// memory and are read back from the storage when a lagging follower or a
+// candidate needs them.
 //
 // Invariants: first_index() - 1 <= applied() <= chosen() <= last_index();
 // every slot at or below chosen() holds its chosen value; a leader's slots
