@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -261,6 +262,45 @@ TEST_CASE("raft::node: a 3-node cluster elects a leader, replicates and applies 
   for (std::size_t k = 0; k < indexes.size(); ++k) CHECK(applied[k].first == indexes[k]);
   CHECK(applied.back().first == rb->value());
   CHECK(applied.front().first > 1);
+}
+
+/// Records payloads and lets the test react to each (e.g. propose from apply()).
+struct reacting_machine {
+  std::vector<std::string> applied;
+  std::function<void(const std::string&)> on_apply;
+  void apply(const log_entry& e) {
+    applied.emplace_back(e.data.as_string_view());
+    if (on_apply) on_apply(applied.back());
+  }
+};
+
+TEST_CASE("raft::node: a state machine may propose from apply(), even enough to move the log", "[raft][node]") {
+  // The committed entries a batch hands out view the core's log; a proposal
+  // made while applying them appends to that log (here enough entries to
+  // reallocate it). The driver must not apply through a stale view (ASan
+  // would see it), and every replica applies the same sequence.
+  cluster<memory_storage, reacting_machine> c(3);
+  auto& l = c.elect();
+  const std::uint64_t lid = l.id().value();
+  std::vector<bytes> fan;
+  for (int k = 0; k < 3000; ++k) fan.push_back(data("f" + std::to_string(k)));
+  int proposed_from_apply = 0;
+  c.at(lid).machine.on_apply = [&](const std::string& s) {
+    if (s != "fanout") return;
+    auto r = c[lid].propose(std::span<const bytes>(fan));
+    REQUIRE(r.has_value());
+    ++proposed_from_apply;
+  };
+  REQUIRE(l.propose(data("fanout")).has_value());
+  REQUIRE(l.propose(data("after")).has_value());
+  c.run(5);
+  CHECK(proposed_from_apply == 1);
+  std::vector<std::string> want{"fanout", "after"};
+  for (int k = 0; k < 3000; ++k) want.push_back("f" + std::to_string(k));
+  for (std::uint64_t i = 1; i <= 3; ++i) {
+    INFO("node " << i);
+    CHECK(c.at(i).machine.applied == want);
+  }
 }
 
 TEST_CASE("raft::node: each command proposed here gets apply()'s result back, in index order", "[raft][node]") {

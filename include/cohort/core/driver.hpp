@@ -183,7 +183,15 @@ class driver {
       return success();
     } else {
       if (auto w = storage_->sync(); !w) return w;
-      finish(r.number, r.after_persist, r.committed);
+      if constexpr (std::is_same_v<decltype(r.committed), std::vector<log_entry>>) {
+        finish(r.number, r.after_persist, r.committed);
+      } else {
+        // A view of the node's log: the state machine may call into the node
+        // while applying (a proposal can move the log), so apply a copy.
+        applying_.assign(r.committed.begin(), r.committed.end());
+        finish(r.number, r.after_persist, applying_);
+        applying_.clear();
+      }
       return success();
     }
   }
@@ -270,6 +278,7 @@ class driver {
   log_index applied_{};
   ring_queue<pending_batch> pending_;
   std::vector<pending_batch> spare_;
+  std::vector<log_entry> applying_;  ///< the batch being applied (synchronous storage), reused
   struct tracked_range {
     log_index first, last;
     term t;
