@@ -14,9 +14,12 @@
 // own handler to log first). A handler must not return normally: it may throw
 // (tests install one that throws) or terminate. If it returns anyway,
 // std::abort() is called.
+//
+// The handler slot is read and written with the GCC/Clang atomic builtins
+// rather than std::atomic: <atomic> costs about half a second of compile time
+// in every file that includes cohort (docs/benchmarks.md, compile cost).
 #pragma once
 
-#include <atomic>
 #include <cstdlib>
 
 namespace cohort {
@@ -35,14 +38,15 @@ namespace detail {
 
 [[noreturn]] inline void default_assert_handler(const assertion_failure&) noexcept { std::abort(); }
 
-inline std::atomic<assert_handler>& assert_handler_slot() noexcept {
-  static std::atomic<assert_handler> slot{&default_assert_handler};
+// The installed handler; accessed only through the atomic builtins below.
+inline assert_handler& assert_handler_slot() noexcept {
+  static assert_handler slot = &default_assert_handler;
   return slot;
 }
 
 [[noreturn]] inline void assert_failed(const char* expr, const char* msg, const char* file, int line) {
   assertion_failure failure{expr, msg, file, line};
-  assert_handler_slot().load(std::memory_order_acquire)(failure);
+  __atomic_load_n(&assert_handler_slot(), __ATOMIC_ACQUIRE)(failure);
   std::abort();  // the handler returned: that is not allowed
 }
 
@@ -50,13 +54,13 @@ inline std::atomic<assert_handler>& assert_handler_slot() noexcept {
 
 /// Installs `handler` (nullptr restores the default) and returns the previous one.
 inline assert_handler set_assert_handler(assert_handler handler) noexcept {
-  return detail::assert_handler_slot().exchange(handler ? handler : &detail::default_assert_handler,
-                                                std::memory_order_acq_rel);
+  return __atomic_exchange_n(&detail::assert_handler_slot(), handler ? handler : &detail::default_assert_handler,
+                             __ATOMIC_ACQ_REL);
 }
 
 /// The handler currently installed.
 inline assert_handler get_assert_handler() noexcept {
-  return detail::assert_handler_slot().load(std::memory_order_acquire);
+  return __atomic_load_n(&detail::assert_handler_slot(), __ATOMIC_ACQUIRE);
 }
 
 }  // namespace cohort

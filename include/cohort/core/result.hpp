@@ -12,11 +12,11 @@
 // a programming error caught by COHORT_ASSERT.
 #pragma once
 
+#include <new>
 #include <string>
 #include <system_error>
 #include <type_traits>
 #include <utility>
-#include <variant>
 
 #include "cohort/core/assert.hpp"
 #include "cohort/core/errc.hpp"
@@ -42,6 +42,12 @@ inline error make_error(errc code, std::string message, node_id about = no_node)
 }
 
 /// Either a T or an error. Implicitly constructible from both.
+///
+/// Storage is a union and a flag rather than std::variant: result<T> is
+/// instantiated for dozens of types in every file that includes cohort, and
+/// std::variant's machinery made up a tenth of the compile time
+/// (docs/benchmarks.md, compile cost). Copy and move follow std::variant:
+/// available when T's are, assigning the same alternative uses T's assignment.
 template <class T>
 class [[nodiscard]] result {
   static_assert(!std::is_reference_v<T>, "result<T&> is not supported; use a pointer");
@@ -50,43 +56,90 @@ class [[nodiscard]] result {
  public:
   using value_type = T;
 
+  /// A value-initialized T (as std::variant's default constructor).
+  constexpr result()
+    requires std::is_default_constructible_v<T>
+      : value_(), ok_(true) {}
+
   template <class U = T>
     requires std::is_constructible_v<T, U&&> && (!std::is_same_v<std::remove_cvref_t<U>, cohort::error>) &&
              (!std::is_same_v<std::remove_cvref_t<U>, result>)
-  constexpr result(U&& value) : v_(std::in_place_index<0>, std::forward<U>(value)) {}  // NOLINT: implicit by design
-  result(cohort::error e) : v_(std::in_place_index<1>, std::move(e)) {}                         // NOLINT: implicit by design
+  constexpr result(U&& value) : value_(std::forward<U>(value)), ok_(true) {}  // NOLINT: implicit by design
+  result(cohort::error e) : error_(std::move(e)), ok_(false) {}               // NOLINT: implicit by design
 
-  [[nodiscard]] constexpr bool has_value() const noexcept { return v_.index() == 0; }
+  result(const result& other)
+    requires std::is_copy_constructible_v<T>
+      : ok_(other.ok_) {
+    construct_from(other);
+  }
+  result(result&& other) noexcept(std::is_nothrow_move_constructible_v<T>)
+    requires std::is_move_constructible_v<T>
+      : ok_(other.ok_) {
+    construct_from(std::move(other));
+  }
+  result& operator=(const result& other)
+    requires std::is_copy_constructible_v<T> && std::is_copy_assignable_v<T>
+  {
+    if (this == &other) return *this;
+    if (ok_ == other.ok_) {
+      if (ok_) value_ = other.value_;
+      else error_ = other.error_;
+    } else {
+      result copy(other);  // if copying throws, *this is unchanged
+      destroy();
+      ok_ = copy.ok_;
+      construct_from(std::move(copy));
+    }
+    return *this;
+  }
+  result& operator=(result&& other) noexcept(std::is_nothrow_move_constructible_v<T> &&
+                                             std::is_nothrow_move_assignable_v<T>)
+    requires std::is_move_constructible_v<T> && std::is_move_assignable_v<T>
+  {
+    if (this == &other) return *this;
+    if (ok_ == other.ok_) {
+      if (ok_) value_ = std::move(other.value_);
+      else error_ = std::move(other.error_);
+    } else {
+      destroy();
+      ok_ = other.ok_;
+      construct_from(std::move(other));
+    }
+    return *this;
+  }
+  constexpr ~result() { destroy(); }
+
+  [[nodiscard]] constexpr bool has_value() const noexcept { return ok_; }
   constexpr explicit operator bool() const noexcept { return has_value(); }
 
   [[nodiscard]] constexpr T& value() & {
     COHORT_ASSERT(has_value(), "result::value() on an error");
-    return *std::get_if<0>(&v_);
+    return value_;
   }
   [[nodiscard]] constexpr const T& value() const& {
     COHORT_ASSERT(has_value(), "result::value() on an error");
-    return *std::get_if<0>(&v_);
+    return value_;
   }
   [[nodiscard]] constexpr T&& value() && {
     COHORT_ASSERT(has_value(), "result::value() on an error");
-    return std::move(*std::get_if<0>(&v_));
+    return std::move(value_);
   }
   [[nodiscard]] const cohort::error& error() const& {
     COHORT_ASSERT(!has_value(), "result::error() on a value");
-    return *std::get_if<1>(&v_);
+    return error_;
   }
   [[nodiscard]] cohort::error&& error() && {
     COHORT_ASSERT(!has_value(), "result::error() on a value");
-    return std::move(*std::get_if<1>(&v_));
+    return std::move(error_);
   }
   /// The error code, or a default-constructed std::error_code on success.
   [[nodiscard]] std::error_code error_code() const noexcept {
-    return has_value() ? std::error_code{} : std::get_if<1>(&v_)->error_code();
+    return has_value() ? std::error_code{} : error_.error_code();
   }
 
   template <class U>
   [[nodiscard]] constexpr T value_or(U&& fallback) const& {
-    return has_value() ? *std::get_if<0>(&v_) : static_cast<T>(std::forward<U>(fallback));
+    return has_value() ? value_ : static_cast<T>(std::forward<U>(fallback));
   }
 
   constexpr T& operator*() & { return value(); }
@@ -96,7 +149,22 @@ class [[nodiscard]] result {
   constexpr const T* operator->() const { return &value(); }
 
  private:
-  std::variant<T, cohort::error> v_;
+  // Constructs the member `other` holds (ok_ already equals other.ok_).
+  template <class R>
+  void construct_from(R&& other) {
+    if (ok_) ::new (static_cast<void*>(&value_)) T(std::forward<R>(other).value_);
+    else ::new (static_cast<void*>(&error_)) cohort::error(std::forward<R>(other).error_);
+  }
+  constexpr void destroy() noexcept {
+    if (ok_) value_.~T();
+    else error_.~error();
+  }
+
+  union {
+    T value_;
+    cohort::error error_;
+  };
+  bool ok_;
 };
 
 /// Success or an error.

@@ -8,10 +8,21 @@
 //     may step backwards or forwards. Only for display and for protocols that
 //     explicitly bound clock error (a lease tracker is given that bound).
 // Both count nanoseconds in a signed 64-bit integer (about 292 years).
+//
+// Only durations, time points and the chrono literals are needed here. With
+// libstdc++ they come from <bits/chrono.h>: in C++20 <chrono> adds the
+// calendar, time zones and <sstream>, about half a second of compile time in
+// every file that includes cohort (docs/benchmarks.md, compile cost). Include
+// <chrono> yourself for those. Other standard libraries get <chrono>.
 #pragma once
 
+#include <cstdint>  // first: it defines __GLIBCXX__ for libstdc++
+
+#if defined(__GLIBCXX__) && __has_include(<bits/chrono.h>)
+#include <bits/chrono.h>
+#else
 #include <chrono>
-#include <cstdint>
+#endif
 
 namespace cohort {
 

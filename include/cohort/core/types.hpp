@@ -20,7 +20,8 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
+#include <string_view>  // declares std::hash and its integer specializations, lighter than <functional>
+#include <type_traits>
 
 namespace cohort {
 

@@ -16,7 +16,14 @@
 
 #include <algorithm>
 #include <cstdint>
+// std::function only: with libstdc++ it comes from <bits/std_function.h>, as
+// <functional> also brings <unordered_map> and the searchers (compile cost,
+// docs/benchmarks.md); other standard libraries get <functional>.
+#if defined(__GLIBCXX__) && __has_include(<bits/std_function.h>)
+#include <bits/std_function.h>
+#else
 #include <functional>
+#endif
 #include <utility>
 #include <vector>
 
