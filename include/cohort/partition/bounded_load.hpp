@@ -29,7 +29,6 @@
 #pragma once
 
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -81,7 +80,7 @@ class bounded_load {
 
   /// errc::invalid_argument unless 0 < epsilon <= 1000 (finite) and 1 <= points <= 4096.
   static result<bounded_load> create(double epsilon, std::size_t points = default_points, H hash = H{}) {
-    if (!std::isfinite(epsilon) || epsilon <= 0.0 || epsilon > epsilon_max)
+    if (!__builtin_isfinite(epsilon) || epsilon <= 0.0 || epsilon > epsilon_max)
       return make_error(errc::invalid_argument, "bounded_load: epsilon " + std::to_string(epsilon) + " must be in (0, 1000]");
     if (points == 0 || points > points_max)
       return make_error(errc::invalid_argument, "bounded_load: points " + std::to_string(points) + " must be in [1, 4096]");
@@ -95,7 +94,7 @@ class bounded_load {
   /// ceil((1 + eps) * total / members): the most any member may hold at `total`; 0 without members.
   [[nodiscard]] std::uint64_t capacity(std::uint64_t total) const noexcept {
     if (members_.empty()) return 0;
-    return static_cast<std::uint64_t>(std::ceil((1.0 + epsilon_) * static_cast<double>(total) / static_cast<double>(members_.size())));
+    return static_cast<std::uint64_t>(__builtin_ceil((1.0 + epsilon_) * static_cast<double>(total) / static_cast<double>(members_.size())));
   }
 
   /// Takes one unit of load for `key`: errc::no_members when empty, errc::conflict if already taken.

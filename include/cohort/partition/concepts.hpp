@@ -23,7 +23,6 @@
 #pragma once
 
 #include <algorithm>
-#include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -55,7 +54,7 @@ struct member {
 /// The checks shared by every `add`: returns an error, or success.
 inline result<void> validate_member(const member& m) {
   if (m.id == no_node) return make_error(errc::invalid_argument, "member id 0 is reserved");
-  if (!std::isfinite(m.weight) || m.weight <= 0.0 || m.weight > member::weight_max)
+  if (!__builtin_isfinite(m.weight) || m.weight <= 0.0 || m.weight > member::weight_max)
     return make_error(errc::invalid_argument,
                       "member weight must be finite, positive and at most 1e6 (got " + std::to_string(m.weight) + ")",
                       m.id);

@@ -32,7 +32,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -132,7 +131,7 @@ class ketama_ring {
   static std::uint32_t point_count(double w, double total, std::size_t n) noexcept {
     const float pct = static_cast<float>(w) / static_cast<float>(total);
     const float raw = pct * static_cast<float>(points_per_server) / 4.0F * static_cast<float>(n) + 0.0000000001F;
-    return static_cast<std::uint32_t>(std::floor(static_cast<double>(raw)) * 4);
+    return static_cast<std::uint32_t>(__builtin_floor(static_cast<double>(raw)) * 4);
   }
 
  private:

@@ -36,7 +36,6 @@
 #pragma once
 
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -188,7 +187,7 @@ class ring {
   [[nodiscard]] const H& hash() const noexcept { return hash_; }
   /// The number of points a member of weight `w` gets: round(w * points per unit), at least 1.
   [[nodiscard]] std::uint64_t point_count(double w) const noexcept {
-    return static_cast<std::uint64_t>(std::max(1.0, std::round(w * per_unit_)));
+    return static_cast<std::uint64_t>(std::max(1.0, __builtin_round(w * per_unit_)));
   }
   [[nodiscard]] std::uint32_t points_per_unit() const noexcept { return per_unit_; }
 

@@ -3,10 +3,12 @@
 //
 // Everything here is defined in integer arithmetic or exactly rounded IEEE
 // operations, so results are identical across compilers on IEEE-754 targets;
-// the one exception is `hrw_score`, which calls std::log (see its comment).
+// the one exception is `hrw_score`, which calls the C library's log (see its comment).
+// The partitioners use the compilers' math builtins (__builtin_log,
+// __builtin_isfinite, ...), the same functions as <cmath>'s, because <cmath>
+// alone cost a sixth of <cohort/cohort.hpp>'s compile time (docs/benchmarks.md).
 #pragma once
 
-#include <cmath>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -36,12 +38,12 @@ constexpr double to_open_unit(std::uint64_t h) noexcept {
 /// tables", 2005; also Resch's "weighted rendezvous"): score = -weight / ln(u),
 /// u = to_open_unit(pair_hash). Positive and finite for weight in (0, 1e6]. A
 /// member's probability of having the highest score is weight / sum(weights).
-/// Determinism: uses std::log, which is the same function for every compiler
+/// Determinism: uses the C library's log (std::log's), the same function for every compiler
 /// linked against the same C library (g++ and clang++ on one platform agree);
 /// libraries that round log differently in the last place could, very rarely,
 /// order two nearly equal scores differently.
 inline double hrw_score(std::uint64_t pair_hash, double weight) noexcept {
-  return -weight / std::log(to_open_unit(pair_hash));
+  return -weight / __builtin_log(to_open_unit(pair_hash));
 }
 
 /// The bytes of a member name.
