@@ -5,8 +5,8 @@
 // operations, so results are identical across compilers on IEEE-754 targets;
 // the one exception is `hrw_score`, which calls the C library's log (see its comment).
 // The partitioners use the compilers' math builtins (__builtin_log,
-// __builtin_isfinite, ...), the same functions as <cmath>'s, because <cmath>
-// alone cost a sixth of <cohort/cohort.hpp>'s compile time (docs/benchmarks.md).
+// __builtin_isfinite, ...), the same functions as <cmath>'s: <cmath> costs
+// about 0.1 s in every file that includes cohort (docs/benchmarks.md).
 #pragma once
 
 #include <cstdint>
