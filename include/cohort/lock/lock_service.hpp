@@ -410,7 +410,7 @@ class lock_service {
   /// show in results goes in name order.
   class lock_table {
    public:
-    static constexpr std::uint32_t npos = std::numeric_limits<std::uint32_t>::max();
+    static constexpr std::uint32_t npos = detail::slot_index::npos;
 
     explicit lock_table(std::uint64_t seed = 0) noexcept : seed_(seed) {}
 
