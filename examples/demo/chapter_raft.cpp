@@ -29,7 +29,7 @@ bool run() {
   o.servers = 5;
   o.keep_trace = true;
   raft_sim::server_options so;
-  for (std::uint64_t i = 1; i <= 5; ++i) so.voters.push_back(cohort::node_id{i});
+  for (std::uint64_t i = 1; i <= 5; ++i) so.members.push_back(cohort::node_id{i});
   auto c = cluster_t::create(o, [&so](raft_sim::server::context& ctx) { return std::make_unique<raft_sim::server>(ctx, so); })
                .value();
   demo::say("Five Raft nodes on a simulated network (0.5-5 ms delays), ticking every 10 ms, timeouts of 10-20 ticks.");

@@ -102,7 +102,7 @@ run_result run_seed(std::uint64_t seed, bool async, const std::string& test_name
   hub.on_apply = [&s](node_id n, const cohort::log_entry& e) { s.on_apply(n, e); };
   hub.on_leader = [&s](const server& sv, term t) { s.on_leader(sv, t); };
   server_options so;
-  for (std::uint64_t i = 1; i <= o.servers; ++i) so.voters.push_back(node_id{i});
+  for (std::uint64_t i = 1; i <= o.servers; ++i) so.members.push_back(node_id{i});
   so.async_storage = async;
   so.hub = &hub;
   auto c = cluster_t::create(o, [&so](server::context& ctx) { return std::make_unique<server>(ctx, so); });
