@@ -1,23 +1,18 @@
-# With clang, a libFuzzer binary for the Raft target; scripts/test runs it
-# briefly (ctest fuzz.raft), scripts/soak for longer (COHORT_FUZZ_SECONDS).
-if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
-  add_executable(cohort_raft_fuzzer ${CMAKE_CURRENT_LIST_DIR}/raft_fuzzer.cpp)
-  target_link_libraries(cohort_raft_fuzzer PRIVATE cohort::cohort)
-  target_include_directories(cohort_raft_fuzzer PRIVATE ${CMAKE_CURRENT_LIST_DIR}/..)
-  target_compile_options(cohort_raft_fuzzer PRIVATE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
-  target_link_options(cohort_raft_fuzzer PRIVATE -fsanitize=fuzzer,address,undefined)
-  set(corpus ${CMAKE_CURRENT_BINARY_DIR}/raft_fuzz_corpus)
+# With clang, a libFuzzer binary per target (raft, paxos): scripts/test runs
+# each briefly (ctest fuzz.<target>), scripts/soak for longer (COHORT_FUZZ_SECONDS).
+function(cohort_add_fuzzer name)
+  set(exe cohort_${name}_fuzzer)
+  add_executable(${exe} ${CMAKE_CURRENT_LIST_DIR}/${name}_fuzzer.cpp)
+  target_link_libraries(${exe} PRIVATE cohort::cohort)
+  target_include_directories(${exe} PRIVATE ${CMAKE_CURRENT_LIST_DIR}/..)
+  target_compile_options(${exe} PRIVATE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
+  target_link_options(${exe} PRIVATE -fsanitize=fuzzer,address,undefined)
+  set(corpus ${CMAKE_CURRENT_BINARY_DIR}/${name}_fuzz_corpus)
   file(MAKE_DIRECTORY ${corpus})
-  add_test(NAME fuzz.raft COMMAND cohort_raft_fuzzer -max_total_time=20 -seed=1 -max_len=4096 ${corpus})
-endif()
-# The same for the Multi-Paxos target (ctest fuzz.paxos).
+  add_test(NAME fuzz.${name} COMMAND ${exe} -max_total_time=20 -seed=1 -max_len=4096 ${corpus})
+endfunction()
+
 if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
-  add_executable(cohort_paxos_fuzzer ${CMAKE_CURRENT_LIST_DIR}/paxos_fuzzer.cpp)
-  target_link_libraries(cohort_paxos_fuzzer PRIVATE cohort::cohort)
-  target_include_directories(cohort_paxos_fuzzer PRIVATE ${CMAKE_CURRENT_LIST_DIR}/..)
-  target_compile_options(cohort_paxos_fuzzer PRIVATE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
-  target_link_options(cohort_paxos_fuzzer PRIVATE -fsanitize=fuzzer,address,undefined)
-  set(paxos_corpus ${CMAKE_CURRENT_BINARY_DIR}/paxos_fuzz_corpus)
-  file(MAKE_DIRECTORY ${paxos_corpus})
-  add_test(NAME fuzz.paxos COMMAND cohort_paxos_fuzzer -max_total_time=20 -seed=1 -max_len=4096 ${paxos_corpus})
+  cohort_add_fuzzer(raft)
+  cohort_add_fuzzer(paxos)
 endif()

@@ -17,6 +17,8 @@
 #include <cohort/paxos.hpp>
 #include <cohort/raft/memory_storage.hpp>
 
+#include "fuzz/fuzz_support.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -31,22 +33,7 @@ using namespace cohort::paxos;
 using cohort::log_index;
 using cohort::node_id;
 
-class reader {
- public:
-  reader(const std::uint8_t* d, std::size_t n) : d_(d), n_(n) {}
-  [[nodiscard]] bool done() const noexcept { return i_ >= n_; }
-  std::uint64_t byte() { return i_ < n_ ? d_[i_++] : 0; }
-  std::uint64_t u64(int bytes) {
-    std::uint64_t v = 0;
-    for (int k = 0; k < bytes; ++k) v = (v << 8) | byte();
-    return v;
-  }
-
- private:
-  const std::uint8_t* d_;
-  std::size_t n_;
-  std::size_t i_ = 0;
-};
+using fuzz_support::reader;
 
 class world {
  public:
@@ -74,12 +61,12 @@ class world {
       node_t& n = *nodes_[who];
       switch (op % 10) {
         case 0: n.tick(); break;
-        case 1: deliver(in.byte(), false); break;
-        case 2: drop(in.byte()); break;
+        case 1: wire_.deliver(in.byte(), false, nodes_); break;
+        case 2: wire_.drop(in.byte()); break;
         case 3: propose(n, in.byte()); break;
         case 4: (void)n.campaign(); break;
         case 5: process(n); break;
-        case 6: deliver(in.byte(), true); break;
+        case 6: wire_.deliver(in.byte(), true, nodes_); break;
         case 7:
           if (forge) step_forged(n, forged(in, n.id()));
           else for (auto& [i, x] : nodes_) process(*x);
@@ -104,8 +91,8 @@ class world {
     storage_t& s = *stores_[n.id().value()];
     (void)s.append(r.entries);
     if (r.has_hard_state) (void)s.save_hard_state(r.hs);
-    for (auto& m : r.messages) queue_.push_back(m);
-    for (auto& m : r.after_persist) queue_.push_back(m);
+    wire_.send(r.messages);
+    wire_.send(r.after_persist);
     for (auto& e : r.committed) learn(n.id(), e);
     n.acknowledge(r.number);
   }
@@ -133,16 +120,6 @@ class world {
     }
     nodes_[i] = std::make_unique<node_t>(std::move(r).value());
     seen_[i] = seen_state{};  // what was not yet persisted is lost, as in a crash
-  }
-  void deliver(std::uint64_t pick, bool keep_copy) {
-    if (queue_.empty()) return;
-    const std::size_t i = pick % queue_.size();
-    multi_message m = queue_[i];
-    if (!keep_copy) queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
-    if (auto it = nodes_.find(m.to.value()); it != nodes_.end()) (void)it->second->step(std::move(m));
-  }
-  void drop(std::uint64_t pick) {
-    if (!queue_.empty()) queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(pick % queue_.size()));
   }
   /// A forged message: a gate rejection must leave the node as it was.
   void step_forged(node_t& n, multi_message m) {
@@ -207,7 +184,7 @@ class world {
   };
   std::map<std::uint64_t, std::unique_ptr<storage_t>> stores_;
   std::map<std::uint64_t, std::unique_ptr<node_t>> nodes_;
-  std::vector<multi_message> queue_;
+  fuzz_support::wire<multi_message> wire_;
   std::map<std::uint64_t, std::string> learned_;
   std::set<std::string> proposed_;
   std::map<std::uint64_t, seen_state> seen_;

@@ -14,6 +14,8 @@
 #include <cohort/fmt.hpp>
 #include <cohort/raft.hpp>
 
+#include "fuzz/fuzz_support.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -28,22 +30,7 @@ using cohort::log_index;
 using cohort::node_id;
 using cohort::term;
 
-class reader {
- public:
-  reader(const std::uint8_t* d, std::size_t n) : d_(d), n_(n) {}
-  [[nodiscard]] bool done() const noexcept { return i_ >= n_; }
-  std::uint64_t byte() { return i_ < n_ ? d_[i_++] : 0; }
-  std::uint64_t u64(int bytes) {
-    std::uint64_t v = 0;
-    for (int k = 0; k < bytes; ++k) v = (v << 8) | byte();
-    return v;
-  }
-
- private:
-  const std::uint8_t* d_;
-  std::size_t n_;
-  std::size_t i_ = 0;
-};
+using fuzz_support::reader;
 
 class world {
  public:
@@ -68,12 +55,12 @@ class world {
       node_t& n = *nodes_[1 + op / 16 % 3];
       switch (op % 9) {
         case 0: n.tick(); break;
-        case 1: deliver(in.byte(), false); break;
-        case 2: drop(in.byte()); break;
+        case 1: wire_.deliver(in.byte(), false, nodes_); break;
+        case 2: wire_.drop(in.byte()); break;
         case 3: (void)n.propose(cohort::bytes::copy_of(std::string(in.byte() % 40, 'p'))); break;
         case 4: (void)n.campaign(); break;
         case 5: process(n); break;
-        case 6: deliver(in.byte(), true); break;
+        case 6: wire_.deliver(in.byte(), true, nodes_); break;
         case 7:
           if (forge) (void)n.step(forged(in, n.id()));
           else for (auto& [i, x] : nodes_) process(*x);
@@ -92,8 +79,8 @@ class world {
     memory_storage& s = *stores_[n.id().value()];
     (void)s.append(r.entries);
     if (r.has_hard_state) (void)s.save_hard_state(r.hs);
-    for (auto& m : r.messages) queue_.push_back(m);
-    for (auto& m : r.after_persist) queue_.push_back(m);
+    wire_.send(r.messages);
+    wire_.send(r.after_persist);
     for (auto& e : r.committed) {
       auto [it, fresh] = applied_.emplace(e.index.value(), e);
       if (!fresh && !(it->second == e) && violation_.empty())
@@ -103,16 +90,6 @@ class world {
         violation_ = "applied entries out of order";
     }
     n.acknowledge(r.number);
-  }
-  void deliver(std::uint64_t pick, bool keep_copy) {
-    if (queue_.empty()) return;
-    const std::size_t i = pick % queue_.size();
-    message m = queue_[i];
-    if (!keep_copy) queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
-    if (auto it = nodes_.find(m.to.value()); it != nodes_.end()) (void)it->second->step(std::move(m));
-  }
-  void drop(std::uint64_t pick) {
-    if (!queue_.empty()) queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(pick % queue_.size()));
   }
   static message forged(reader& in, node_id to) {
     message m;
@@ -171,7 +148,7 @@ class world {
   };
   std::map<std::uint64_t, std::unique_ptr<memory_storage>> stores_;
   std::map<std::uint64_t, std::unique_ptr<node_t>> nodes_;
-  std::vector<message> queue_;
+  fuzz_support::wire<message> wire_;
   std::map<std::uint64_t, cohort::log_entry> applied_;
   std::map<std::uint64_t, seen_state> seen_;
   std::map<std::uint64_t, std::uint64_t> leaders_;
