@@ -101,8 +101,10 @@ outcome run_raft(const options& o) {
 }
 
 /// The floor: no protocol. Each node's log keeps a reference to each payload
-/// (a `bytes` per entry in the chunked container memory_storage uses; the
-/// index is implied by the position) and applies it with the checksum.
+/// (a `bytes` per entry in the chunked container memory_storage uses, the
+/// references taken as memory_storage takes them: one count update per run
+/// of payloads sharing a buffer; the index is implied by the position) and
+/// applies it with the checksum.
 outcome run_floor(const options& o) {
   const std::vector<bytes> payloads = inmem::build_payloads(o);
   std::array<cohort::chunked_vector<bytes>, node_count> logs;
@@ -115,7 +117,11 @@ outcome run_floor(const options& o) {
     const std::uint64_t hi = std::min<std::uint64_t>(o.entries, lo + o.batch);
     for (int i = 0; i < node_count; ++i) {
       auto& log = logs[static_cast<std::size_t>(i)];
-      for (std::uint64_t s = lo; s < hi; ++s) log.push_back(payloads[s]);
+      log.append_chunks(hi - lo, [&payloads, lo](std::span<bytes> slots, std::size_t k) {
+        bytes::share_each(
+            slots.size(), [&payloads, lo, k](std::size_t j) -> const bytes& { return payloads[lo + k + j]; },
+            [slots](std::size_t j) -> bytes& { return slots[j]; });
+      });
       for (std::size_t k = log.size() - (hi - lo); k < log.size(); ++k)
         apps[static_cast<std::size_t>(i)].apply(log[k], log_index{k + 3});  // payloads start at index 3
     }

@@ -114,3 +114,24 @@ TEST_CASE("events are small values with static detail text", "[log]") {
   CHECK(e.value == 0);
   CHECK(e.detail.empty());
 }
+
+TEST_CASE("append_shared copies entries sharing their payloads; drop_payloads releases them", "[log]") {
+  const cohort::bytes slab = cohort::bytes::copy_of(std::string_view("0123456789abcdef"));
+  std::vector<log_entry> src;
+  for (std::uint64_t i = 1; i <= 6; ++i)
+    src.push_back(log_entry{log_index{i}, cohort::term{i / 3 + 1}, i == 4 ? cohort::entry_kind::config : cohort::entry_kind::normal,
+                            i == 5 ? cohort::bytes{} : slab.slice(i, 2)});
+  std::vector<log_entry> out{log_entry{log_index{99}, cohort::term{9}, cohort::entry_kind::normal, {}}};
+  cohort::append_shared(src, out);
+  REQUIRE(out.size() == 7);
+  CHECK(out[0].index == log_index{99});
+  for (std::size_t k = 0; k < src.size(); ++k) {
+    CHECK(out[k + 1] == src[k]);
+    CHECK((src[k].data.empty() || out[k + 1].data.shares_with(src[k].data)));
+  }
+  CHECK(slab.use_count() == 1 + 2 * 5);
+  cohort::drop_payloads(std::span<log_entry>(out).subspan(1));
+  CHECK(slab.use_count() == 1 + 5);
+  CHECK(out[3].index == log_index{3});  // only the payloads go
+  CHECK(out[3].data.empty());
+}

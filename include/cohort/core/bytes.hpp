@@ -120,6 +120,55 @@ class bytes {
     return slice(offset, size_ - offset);
   }
 
+  /// Makes each dst(k), for k in [0, n), share the buffer of src(k) (as a
+  /// copy would), updating a block's count once for each run of neighbours
+  /// that share it: the entries of one batch are often slices of one
+  /// received frame or one slab. src(k) gives a `const bytes&`, dst(k) a
+  /// `bytes&`, which is released first if it is not empty; no dst(k) may be
+  /// one of the src buffers.
+  template <class Src, class Dst>
+  static void share_each(std::size_t n, Src&& src, Dst&& dst) noexcept {
+    block* run = nullptr;
+    std::size_t count = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      const bytes& s = src(k);
+      bytes& d = dst(k);
+      d.release();
+      d.blk_ = s.blk_;
+      d.data_ = s.data_;
+      d.size_ = s.size_;
+      if (s.blk_ == nullptr) continue;
+      if (s.blk_ != run) {
+        if (run != nullptr) __atomic_fetch_add(&run->refs, count, __ATOMIC_RELAXED);
+        run = s.blk_;
+        count = 0;
+      }
+      ++count;
+    }
+    if (run != nullptr) __atomic_fetch_add(&run->refs, count, __ATOMIC_RELAXED);
+  }
+  /// Empties each of get(k), for k in [0, n) (get(k) gives a `bytes&`),
+  /// updating a block's count once for each run of neighbours that share it.
+  template <class Get>
+  static void reset_each(std::size_t n, Get&& get) noexcept {
+    block* run = nullptr;
+    std::size_t count = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      bytes& b = get(k);
+      if (b.blk_ == nullptr) continue;
+      if (b.blk_ != run) {
+        if (run != nullptr) drop_references(run, count);
+        run = b.blk_;
+        count = 0;
+      }
+      ++count;
+      b.blk_ = nullptr;
+      b.data_ = nullptr;
+      b.size_ = 0;
+    }
+    if (run != nullptr) drop_references(run, count);
+  }
+
   /// How many `bytes` objects share this block (0 when empty); for tests and diagnostics.
   [[nodiscard]] std::size_t use_count() const noexcept {
     return blk_ ? __atomic_load_n(&blk_->refs, __ATOMIC_RELAXED) : 0;
@@ -153,8 +202,10 @@ class bytes {
       size_ = 0;
     }
   }
-  static void drop_reference(block* blk) noexcept {
-    if (__atomic_fetch_sub(&blk->refs, 1, __ATOMIC_ACQ_REL) == 1) {
+  static void drop_reference(block* blk) noexcept { drop_references(blk, 1); }
+  /// Drops k of the block's references (the caller holds at least k).
+  static void drop_references(block* blk, std::size_t k) noexcept {
+    if (__atomic_fetch_sub(&blk->refs, k, __ATOMIC_ACQ_REL) == k) {
       blk->~block();
       ::operator delete(static_cast<void*>(blk));
     }

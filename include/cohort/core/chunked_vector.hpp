@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -59,12 +60,20 @@ class chunked_vector {
   /// something assignable to T).
   template <class Element>
   void append(std::size_t n, Element&& element) {
+    append_chunks(n, [&element](std::span<T> slots, std::size_t k) {
+      for (std::size_t j = 0; j < slots.size(); ++j) slots[j] = element(k + j);
+    });
+  }
+  /// Appends n elements, a chunk at a time: fill(slots, k) writes elements
+  /// k .. k + slots.size() - 1 into `slots` (std::span<T>, value-initialized).
+  template <class Fill>
+  void append_chunks(std::size_t n, Fill&& fill) {
     std::size_t k = 0;
     while (k < n) {
       T* dst = &next_slot();
       const std::size_t room = ChunkSize - (head_ + size_) % ChunkSize;
       const std::size_t take = room < n - k ? room : n - k;
-      for (std::size_t j = 0; j < take; ++j) dst[j] = element(k + j);
+      fill(std::span<T>(dst, take), k);
       size_ += take;
       k += take;
     }

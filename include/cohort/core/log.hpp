@@ -6,7 +6,9 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -43,6 +45,29 @@ struct log_entry {
 
   friend bool operator==(const log_entry&, const log_entry&) = default;
 };
+
+/// Appends copies of `src` to `out`, the payloads shared (bytes::share_each:
+/// a run of entries sliced from one buffer updates its count once). `src`
+/// must not be part of `out`.
+inline void append_shared(std::span<const log_entry> src, std::vector<log_entry>& out) {
+  const std::size_t at = out.size();
+  out.resize(at + src.size());
+  log_entry* dst = out.data() + at;
+  bytes::share_each(
+      src.size(), [&src](std::size_t k) -> const bytes& { return src[k].data; },
+      [&src, dst](std::size_t k) -> bytes& {
+        dst[k].index = src[k].index;
+        dst[k].term = src[k].term;
+        dst[k].kind = src[k].kind;
+        return dst[k].data;
+      });
+}
+
+/// Empties the payloads of `es` (bytes::reset_each: a run of entries sliced
+/// from one buffer updates its count once); the rest of each entry stays.
+inline void drop_payloads(std::span<log_entry> es) noexcept {
+  bytes::reset_each(es.size(), [es](std::size_t k) -> bytes& { return es[k].data; });
+}
 
 /// How many entries of [lo, hi) a read limited to max_bytes can return at
 /// most: what to reserve, so that a far-behind reader does not reserve room

@@ -174,12 +174,16 @@ class slot_window {
   [[nodiscard]] std::size_t size() const noexcept { return v_.size() - head_; }
   log_entry& operator[](std::size_t i) noexcept { return v_[head_ + i]; }
   const log_entry& operator[](std::size_t i) const noexcept { return v_[head_ + i]; }
+  /// Slots [i, i + n) in place (i + n <= size()).
+  [[nodiscard]] std::span<const log_entry> range(std::size_t i, std::size_t n) const noexcept {
+    return std::span<const log_entry>(v_).subspan(head_ + i, n);
+  }
   void push_back(log_entry e) { v_.push_back(std::move(e)); }
   /// Releases the first n (n <= size()). With may_move, the dropped prefix
   /// may be erased, moving the live slots (views of them become invalid);
   /// without, nothing live moves.
   void drop_front(std::size_t n, bool may_move) {
-    for (std::size_t k = head_; k < head_ + n; ++k) v_[k] = log_entry{};
+    drop_payloads(std::span<log_entry>(v_).subspan(head_, n));
     head_ += n;
     if (head_ == v_.size()) {
       v_.clear();
@@ -961,12 +965,13 @@ class raw_node {
       if (out.empty() || out.back().index + 1 < mem_first_ || total >= cfg_.msg_bytes_max) return total;
       from = mem_first_;
     }
-    for (log_index s = from; s <= last_index(); ++s) {
+    std::size_t n = 0;
+    for (log_index s = from; s <= last_index(); ++s, ++n) {
       const log_entry& e = at(s);
-      if (!out.empty() && total + e.accounted_bytes() > cfg_.msg_bytes_max) break;
+      if ((!out.empty() || n != 0) && total + e.accounted_bytes() > cfg_.msg_bytes_max) break;
       total += e.accounted_bytes();
-      out.push_back(e);
     }
+    if (n != 0) append_shared(log_.range(static_cast<std::size_t>(from - mem_first_), n), out);
     return total;
   }
 

@@ -174,7 +174,7 @@ class raft_log {
     if (lo < hi) {
       const auto from = mem_.begin() + static_cast<std::ptrdiff_t>(head_ + static_cast<std::size_t>(lo - mem_offset_));
       const auto to = within_bytes(from, from + static_cast<std::ptrdiff_t>(hi - lo), total, max_bytes, out.size() != start);
-      out.insert(out.end(), from, to);
+      append_shared(std::span<const log_entry>(from, to), out);
     }
     return success();
   }
@@ -264,6 +264,7 @@ class raft_log {
     return mem_[head_ + static_cast<std::size_t>(i - mem_offset_)];
   }
   void mem_clear(log_index offset) {
+    drop_payloads(std::span<log_entry>(mem_).subspan(head_));
     mem_.clear();  // keeps the capacity
     head_ = 0;
     mem_offset_ = offset;
@@ -281,7 +282,7 @@ class raft_log {
       return;
     }
     const auto n = static_cast<std::size_t>(upto + 1 - mem_offset_);
-    for (std::size_t k = head_; k < head_ + n; ++k) mem_[k].data.reset();  // release the payloads now
+    drop_payloads(std::span<log_entry>(mem_).subspan(head_, n));  // release the payloads now
     head_ += n;
     mem_offset_ = upto + 1;
     if (head_ >= 1024 && head_ * 2 >= mem_.size()) {  // amortized: each entry moves at most once more

@@ -75,7 +75,11 @@ class memory_storage {
         runs_.push_back(run{e.index, e.term, e.kind});
       std::size_t j = k + 1;
       while (j < es.size() && es[j].term == e.term && es[j].kind == e.kind) ++j;
-      data_.append(j - k, [&es, k](std::size_t i) -> const bytes& { return es[k + i].data; });
+      data_.append_chunks(j - k, [&es, k](std::span<bytes> slots, std::size_t at) {
+        bytes::share_each(
+            slots.size(), [&es, k, at](std::size_t i) -> const bytes& { return es[k + at + i].data; },
+            [slots](std::size_t i) -> bytes& { return slots[i]; });
+      });
       k = j;
     }
     return success();
