@@ -2,7 +2,7 @@
 // 3-node in-memory Raft cluster (the raft3-inmem loop), 16 clients each
 // acquiring and releasing one of 4 locks in a loop.
 //
-//   cohort_bench_lock3_inmem [--pairs N] [--clients C] [--locks L] [--warmup 0|1]
+//   cohort_bench_lock3_inmem [--pairs N] [--clients C] [--locks L] [--warmup 0|1] [--by-name 0|1]
 //
 // Three raw_nodes over memory_storage in one thread, joined by a FIFO queue
 // (as bench/raft3_inmem.cpp). Each node applies committed entries to its own
@@ -12,7 +12,10 @@
 // hands its command to the leader, which stamps them with its clock (one
 // microsecond per round) and proposes them as one batch; then every node
 // persists, sends, applies and acknowledges; then the queue is delivered.
-// Sessions are opened before the timed region.
+// Sessions are opened, and each client binds its lock (command::bind), before
+// the timed region; the clients then acquire and release by handle
+// (acquire_handle, release_handle: the service's fast form), or by name with
+// --by-name 1.
 //
 // Reported: acquire+release pairs per second; allocations per entry in the
 // timed region (the client's payload buffer is one per entry); the hand-off latency, in
@@ -31,6 +34,12 @@
 // outside the process's CPU time); the replays run after it and reuse that
 // memory. The warm-up gives the timed lock run the same start; --warmup 0
 // measures as before (the lock run then pays the process's first touches).
+//
+// Instructions of the lock layer alone: lock_service::apply is called through
+// apply_entry, kept out of line for the purpose:
+//   valgrind --tool=callgrind --toggle-collect='(anonymous namespace)::apply_entry(cohort::lock::lock_service&,
+//     cohort::log_entry const&, cohort::lock::applied&)' cohort_bench_lock3_inmem --pairs 20000 --warmup 0
+// then divide by (entries + clients * 2) * 3: every entry (the set-up's included) on each of the 3 replicas.
 #include <cohort/lock.hpp>
 #include <cohort/raft.hpp>
 
@@ -90,6 +99,7 @@ struct options {
   std::size_t clients = 16;
   std::size_t locks = 4;
   bool warmup = true;
+  bool by_name = false;
 };
 
 options parse(int argc, char** argv) {
@@ -102,7 +112,8 @@ options parse(int argc, char** argv) {
     else if (a == "--clients") o.clients = v;
     else if (a == "--locks") o.locks = v;
     else if (a == "--warmup" && v <= 1) o.warmup = v == 1;
-    else fail("usage: cohort_bench_lock3_inmem [--pairs N] [--clients C] [--locks L] [--warmup 0|1]");
+    else if (a == "--by-name" && v <= 1) o.by_name = v == 1;
+    else fail("usage: cohort_bench_lock3_inmem [--pairs N] [--clients C] [--locks L] [--warmup 0|1] [--by-name 0|1]");
   }
   if (o.pairs == 0 || o.clients == 0 || o.locks == 0 || o.locks > o.clients) fail("need pairs, clients >= locks >= 1");
   return o;
@@ -188,6 +199,7 @@ struct client {
   std::size_t lock = 0;
   std::uint64_t request = 0;
   lk::fencing_token token{};
+  lk::lock_handle handle{};  ///< the session's handle on its lock (bind)
 };
 
 struct world;
@@ -233,6 +245,7 @@ struct world {
     client& cl = clients[by_index[idx]];
     switch (out.reply->kind) {
       case lk::reply_kind::session_opened: cl.session = out.reply->session; break;
+      case lk::reply_kind::bound: cl.handle = out.reply->handle; break;
       case lk::reply_kind::granted: granted(by_index[idx], out.reply->token); break;
       case lk::reply_kind::queued: cl.st = client::state::waiting; break;
       case lk::reply_kind::released:
@@ -244,8 +257,12 @@ struct world {
   }
 };
 
+/// The lock layer's whole work for one entry, out of line so that callgrind
+/// can count it alone (see the file comment).
+[[gnu::noinline]] void apply_entry(lk::lock_service& s, const log_entry& e, lk::applied& out) { s.apply(e, out); }
+
 void lock_app::apply(const log_entry& e, int node) {
-  svc.apply(e, out);
+  apply_entry(svc, e, out);
   if (node == 0) w->on_result(e, out);
 }
 
@@ -296,6 +313,14 @@ lock_outcome run_lock(const options& o) {
   while (c.round()) ++w.round;
   for (const client& cl : w.clients)
     if (cl.session == lk::session_id{}) fail("session not opened");
+  for (std::size_t i = 0; i < o.clients; ++i) {
+    batch.push_back(*lk::encode(lk::command_view::bind(w.clients[i].session, w.names[w.clients[i].lock]), stamp()));
+    owners.push_back(i);
+  }
+  propose(c.leader(), w, batch, owners, nullptr);
+  while (c.round()) ++w.round;
+  for (const client& cl : w.clients)
+    if (cl.handle == lk::lock_handle{}) fail("lock not bound");
 
   lock_outcome out;
   out.batches.reserve(o.pairs * 4);
@@ -310,10 +335,14 @@ lock_outcome run_lock(const options& o) {
     for (std::size_t i = 0; i < w.clients.size(); ++i) {
       client& cl = w.clients[i];
       if (cl.st == client::state::idle) {
-        batch.push_back(*lk::encode(lk::command_view::acquire(cl.session, ++cl.request, w.names[cl.lock]), stamp()));
+        batch.push_back(*lk::encode(o.by_name ? lk::command_view::acquire(cl.session, ++cl.request, w.names[cl.lock])
+                                              : lk::command_view::acquire_handle(cl.session, ++cl.request, cl.handle),
+                                    stamp()));
         cl.st = client::state::acquiring;
       } else if (cl.st == client::state::holding) {
-        batch.push_back(*lk::encode(lk::command_view::release(cl.session, w.names[cl.lock], cl.token), stamp()));
+        batch.push_back(*lk::encode(o.by_name ? lk::command_view::release(cl.session, w.names[cl.lock], cl.token)
+                                              : lk::command_view::release_handle(cl.session, cl.handle, cl.token),
+                                    stamp()));
         cl.st = client::state::releasing;
         w.release_round[cl.lock] = w.round;
       } else {
@@ -402,13 +431,13 @@ int main(int argc, char** argv) {
   const double pairs = static_cast<double>(o.pairs);
   std::printf(
       "{\"impl\":\"cohort\",\"workload\":\"lock3-inmem\",\"nodes\":3,\"clients\":%zu,\"locks\":%zu"
-      ",\"warmup\":%s,\"pairs\":%" PRIu64
+      ",\"warmup\":%s,\"by_name\":%s,\"pairs\":%" PRIu64
       ",\"seconds\":%.6f,\"pairs_per_sec\":%.0f,\"entries\":%" PRIu64 ",\"entries_per_pair\":%.2f,\"rounds\":%" PRIu64
       ",\"entries_per_round\":%.2f,\"handoffs\":%zu,\"handoff_rounds_p50\":%" PRIu64 ",\"handoff_rounds_p99\":%" PRIu64
       ",\"replay_seconds\":%.6f,\"replay_entries_per_sec\":%.0f,\"lock_entries_per_sec\":%.0f,\"overhead\":%.3f"
       ",\"cpu_seconds\":%.6f,\"replay_cpu_seconds\":%.6f,\"cpu_overhead\":%.3f"
       ",\"slab_replay_seconds\":%.6f,\"slab_overhead\":%.3f,\"allocs_per_entry\":%.3f}\n",
-      o.clients, o.locks, o.warmup ? "true" : "false", o.pairs, r.seconds, pairs / r.seconds, r.entries,
+      o.clients, o.locks, o.warmup ? "true" : "false", o.by_name ? "true" : "false", o.pairs, r.seconds, pairs / r.seconds, r.entries,
       static_cast<double>(r.entries) / pairs,
       r.rounds, static_cast<double>(r.entries) / static_cast<double>(r.rounds), r.handoffs.size(),
       percentile(r.handoffs, 0.5), percentile(r.handoffs, 0.99), replay.seconds,

@@ -188,6 +188,7 @@ struct client {
   lock::session_id session{};
   lock::lease_tracker lease = *lock::lease_tracker::create({200, 50ms});  // drift bound, safety margin
   std::uint64_t next_request = 1;
+  lock::lock_handle handle{};  // our handle on the lock, once bound
 
   /// Opens a session or renews it; the lease counts from when we *sent*.
   bool renew(cluster& c, lock::command cmd) {
@@ -203,6 +204,19 @@ struct client {
 
   std::optional<lock::reply> acquire(cluster& c, const std::string& lock_name) {
     auto r = c.submit(lock::command::acquire(session, next_request++, lock_name));
+    if (!r || !r->reply) return std::nullopt;
+    return *r->reply;
+  }
+  /// The fast form: bind the lock's name once for a handle, then acquire
+  /// (and release) by handle. The service finds the lock by index, and the
+  /// grant notice carries the handle instead of the name.
+  std::optional<lock::reply> acquire_by_handle(cluster& c, const std::string& lock_name) {
+    if (handle == lock::lock_handle{}) {
+      auto b = c.submit(lock::command::bind(session, lock_name));
+      if (!b || !b->reply) return std::nullopt;
+      handle = b->reply->handle;
+    }
+    auto r = c.submit(lock::command::acquire_handle(session, next_request++, handle));
     if (!r || !r->reply) return std::nullopt;
     return *r->reply;
   }
@@ -228,7 +242,7 @@ bool run() {
   if (!a.may_act(c) || !file.write(token_a, "A: first write")) return false;
 
   // B asks too and waits in the lock's queue.
-  auto gb = b.acquire(c, "file-lock");
+  auto gb = b.acquire_by_handle(c, "file-lock");
   if (!gb || gb->kind != lock::reply_kind::queued) return false;
   std::printf("B is queued\n");
   const std::uint64_t mark = c.last_applied();
@@ -242,7 +256,7 @@ bool run() {
     c.advance(100ms);
     if (i % 5 == 0 && !b.keep_alive(c)) return false;
     for (const lock::grant& g : c.grants_after(mark))
-      if (g.session == b.session) b_token = g.token;
+      if (g.session == b.session && g.handle == b.handle) b_token = g.token;
   }
   if (!b_token || *b_token <= token_a) return false;
   std::printf("A's session expired; after the lock-delay B holds file-lock, token %llu\n",

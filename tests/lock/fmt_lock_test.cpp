@@ -38,6 +38,11 @@ TEST_CASE("fmt lock: a command of each kind shows the fields it carries", "[fmt]
   CHECK(fmt::format("{}", sem) ==
         "acquire session=3 request=4 \"pool\" semaphore wait=1.500000000s permits=2/5 lock_delay=0.250000000s");
   CHECK(fmt::format("{}", command::release(s, "db", fencing_token{9})) == "release session=3 \"db\" token=9");
+  CHECK(fmt::format("{}", command::bind(s, "db")) == "bind session=3 \"db\"");
+  CHECK(fmt::format("{}", command::acquire_handle(s, 5, lock_handle{2}, lock_mode::shared, 0s)) ==
+        "acquire_handle session=3 request=5 handle=2 shared wait=0.000000000s");
+  CHECK(fmt::format("{}", command::release_handle(s, lock_handle{2}, fencing_token{9})) ==
+        "release_handle session=3 handle=2 token=9");
   // A stamped command, decoded from its payload (a view into it).
   const auto payload = encode(command::release(s, "a\"b\n", fencing_token{9}), cohort::mono_time{12s});
   REQUIRE(payload.has_value());
@@ -63,6 +68,22 @@ TEST_CASE("fmt lock: grants, replies and what an entry did, from the service", "
   const auto bad = s.apply(command::release(a, "db", fencing_token{1}));
   REQUIRE_FALSE(bad.reply.has_value());
   CHECK(fmt::format("{}", bad).rfind("reply=error(", 0) == 0);
+
+  // By handle: the reply to bind and the notice carry the handle, not the name.
+  const auto hb = s.apply(command::bind(b, "db"));
+  REQUIRE(hb.reply.has_value());
+  CHECK(fmt::format("{}", hb) == fmt::format("reply=bound session={} handle={}", b, hb.reply->handle));
+  const auto qa = s.apply(command::acquire(a, 2, "db"));
+  CHECK(fmt::format("{}", qa) == fmt::format("reply=queued session={}", a));
+  const auto rh = s.apply(command::release_handle(b, hb.reply->handle, rel.granted[0].token));
+  REQUIRE(rh.granted.size() == 1);
+  CHECK(fmt::format("{}", rh.granted[0]) ==
+        fmt::format("session={} owner=0 request=2 \"db\" token={} exclusive", a, rh.granted[0].token));
+  grant by_handle = rh.granted[0];
+  by_handle.lock.clear();
+  by_handle.handle = lock_handle{4};
+  CHECK(fmt::format("{}", by_handle) ==
+        fmt::format("session={} owner=0 request=2 \"\" token={} exclusive handle=4", a, by_handle.token));
 
   applied many;
   many.reply = reply{reply_kind::session_opened, session_id{5}, {}, 2s};

@@ -218,7 +218,10 @@ TEST_CASE("lock commands: hostile bytes are refused, or decode to a command that
   std::vector<cohort::bytes> valid;
   for (const command& c : {command::tick(), command::open_session(3s, 42), command::keep_alive(session_id{4}),
                            command::close_session(session_id{5}), acq, command::acquire(session_id{6}, 1, "L"),
-                           command::release(session_id{6}, "a-longer-lock-name", fencing_token{77})})
+                           command::release(session_id{6}, "a-longer-lock-name", fencing_token{77}),
+                           command::bind(session_id{6}, "bound/lock"),
+                           command::acquire_handle(session_id{6}, 4, lock_handle{3}, lock_mode::shared, 1s),
+                           command::release_handle(session_id{6}, lock_handle{3}, fencing_token{78})})
     valid.push_back(*encode(c, cohort::mono_time{123456789ns}));
   // A service with state, which no malformed payload may change.
   svc s;
@@ -246,10 +249,11 @@ TEST_CASE("lock commands: hostile bytes are refused, or decode to a command that
           for (auto& b : v) b = std::byte(below(256));
           if (!v.empty()) v[0] = std::byte{1};
           break;
-        default:  // the kind, or a name length field (acquire: offset 51, release: 26), set at random
-          if (v.size() > 1) v[1] = std::byte(below(8));
+        default:  // the kind, or a name length field (acquire: offset 51, release: 26, bind: 18), set at random
+          if (v.size() > 1) v[1] = std::byte(below(12));
           if (v.size() > 52) v[51 + below(2)] = std::byte(below(256));
           else if (v.size() > 27) v[26 + below(2)] = std::byte(below(256));
+          else if (v.size() > 19) v[18 + below(2)] = std::byte(below(256));
           break;
       }
       // In a buffer of exactly its size, so that the sanitizers catch a read past it.

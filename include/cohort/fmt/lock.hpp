@@ -16,11 +16,15 @@
 //                     (+ " permits=2/5" for a semaphore, + " lock_delay=<d>"
 //                     unless the service's default)
 //                   "release session=3 \"db\" token=9"
+//                   "bind session=3 \"db\"", and acquire_handle and
+//                   release_handle as acquire and release with
+//                   "handle=<h>" in place of the name
 //                 then " at=<stamp>" when the leader has stamped it
 //   grant         "session=3 owner=7 request=1 \"db\" token=9 exclusive"
-//                 (+ " permits=2" for a semaphore)
-//   reply         "<kind>", then " session=<s>", " token=<t>", " ttl=<d>" for
-//                 the fields that are set
+//                 (+ " permits=2" for a semaphore, + " handle=<h>" for a
+//                 request made by handle, whose name prints as "")
+//   reply         "<kind>", then " session=<s>", " token=<t>", " ttl=<d>",
+//                 " handle=<h>" for the fields that are set
 //   applied       "reply=<reply or error(...)>", then " granted=[<grant>; ...]",
 //                 " timed_out=[...]", " freed=[...]", " expired=(3 4)" when
 //                 not empty
@@ -83,8 +87,12 @@ struct fmt::formatter<cohort::lock::basic_command<Name>> : cohort::detail::plain
         break;
       case command_kind::keep_alive:
       case command_kind::close_session: out = fmt::format_to(out, " session={}", c.session); break;
+      case command_kind::bind: out = fmt::format_to(out, " session={} {:?}", c.session, std::string_view(c.name)); break;
       case command_kind::acquire:
-        out = fmt::format_to(out, " session={} request={} {:?} ", c.session, c.request, std::string_view(c.name));
+      case command_kind::acquire_handle:
+        out = fmt::format_to(out, " session={} request={} ", c.session, c.request);
+        if (c.kind == command_kind::acquire) out = fmt::format_to(out, "{:?} ", std::string_view(c.name));
+        else out = fmt::format_to(out, "handle={} ", c.handle);
         out = cohort::detail::format_enum_name(out, c.mode);
         if (c.wait == cohort::lock::wait_forever) out = fmt::format_to(out, " wait=forever");
         else out = d::format_duration(fmt::format_to(out, " wait="), c.wait);
@@ -94,6 +102,9 @@ struct fmt::formatter<cohort::lock::basic_command<Name>> : cohort::detail::plain
         break;
       case command_kind::release:
         out = fmt::format_to(out, " session={} {:?} token={}", c.session, std::string_view(c.name), c.token);
+        break;
+      case command_kind::release_handle:
+        out = fmt::format_to(out, " session={} handle={} token={}", c.session, c.handle, c.token);
         break;
       default: break;  // tick, or a kind with no fields of its own
     }
@@ -110,6 +121,7 @@ struct fmt::formatter<cohort::lock::grant> : cohort::detail::plain_formatter {
                               std::string_view(g.lock), g.token);
     out = cohort::detail::format_enum_name(out, g.mode);
     if (g.mode == cohort::lock::lock_mode::semaphore) out = fmt::format_to(out, " permits={}", g.permits);
+    if (g.handle != cohort::lock::lock_handle{}) out = fmt::format_to(out, " handle={}", g.handle);
     return out;
   }
 };
@@ -122,6 +134,7 @@ struct fmt::formatter<cohort::lock::reply> : cohort::detail::plain_formatter {
     if (r.session != cohort::lock::session_id{}) out = fmt::format_to(out, " session={}", r.session);
     if (r.token != cohort::lock::fencing_token{}) out = fmt::format_to(out, " token={}", r.token);
     if (r.ttl != cohort::duration{}) out = cohort::lock::detail::format_duration(fmt::format_to(out, " ttl="), r.ttl);
+    if (r.handle != cohort::lock::lock_handle{}) out = fmt::format_to(out, " handle={}", r.handle);
     return out;
   }
 };

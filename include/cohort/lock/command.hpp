@@ -15,7 +15,12 @@
 //     acquire        u64 session | u64 request | u8 mode | u32 permits | u32 limit |
 //                    i64 wait_ns | i64 lock_delay_ns | u16 name_len | name bytes
 //     release        u64 session | u64 token | u16 name_len | name bytes
-// Every field sits at a fixed offset for its kind (the name last), so decoding
+//     bind           u64 session | u16 name_len | name bytes
+//     acquire_handle u64 session | u64 request | u8 mode | u32 permits | u32 limit |
+//                    i64 wait_ns | i64 lock_delay_ns | u64 handle
+//     release_handle u64 session | u64 token | u64 handle
+// (acquire_handle is acquire with the handle in place of the name: the same
+// offsets up to it.) Every field sits at a fixed offset for its kind (the name last), so decoding
 // is one length check per kind and loads at known positions. decode() checks
 // every length and enum value and that nothing trails: a malformed payload
 // gives errc::malformed_message, never a read out of bounds, and a payload it
@@ -27,6 +32,14 @@
 // either and writes one buffer of the exact size; decode_view() reads a
 // payload without allocating, its name referring into the payload (what the
 // lock service applies); decode() gives a command that owns its name.
+//
+// Lock handles. bind(session, name) gives a `lock_handle`: a number the
+// service assigns to the session's use of that lock, valid until the session
+// ends. acquire_handle and release_handle are acquire and release with the
+// handle in place of the name: a fixed-size payload, and the service finds
+// the session and the lock by indexing an array instead of hashing and
+// comparing the name (the fast form; see lock_service.hpp). Both forms may be
+// mixed freely: they act on the same lock state.
 #pragma once
 
 #include <bit>
@@ -50,6 +63,10 @@ struct session_id_tag {};
 /// A client session (the log index of the command that opened it); no arithmetic.
 using session_id = tagged_u64<session_id_tag>;
 
+struct lock_handle_tag {};
+/// A session's handle on a lock (given by command::bind; 0 = none); no arithmetic.
+using lock_handle = tagged_u64<lock_handle_tag>;
+
 enum class command_kind : std::uint8_t {
   tick = 1,       ///< only moves the service's time (the leader proposes it periodically)
   open_session,   ///< opens a session with a TTL
@@ -57,6 +74,9 @@ enum class command_kind : std::uint8_t {
   close_session,  ///< ends a session: its locks are released at once (no lock-delay)
   acquire,        ///< takes a lock (exclusive, shared or semaphore permits), waiting up to `wait`
   release,        ///< gives back the grant with `token`
+  bind,           ///< gives the session a handle on a lock (by name) for the fast forms
+  acquire_handle, ///< acquire, the lock named by the session's handle
+  release_handle, ///< release, the lock named by the session's handle
 };
 
 enum class lock_mode : std::uint8_t {
@@ -73,6 +93,9 @@ constexpr std::string_view name_of(command_kind k) noexcept {
     case command_kind::close_session: return "close_session";
     case command_kind::acquire: return "acquire";
     case command_kind::release: return "release";
+    case command_kind::bind: return "bind";
+    case command_kind::acquire_handle: return "acquire_handle";
+    case command_kind::release_handle: return "release_handle";
   }
   return "unknown";
 }
@@ -106,8 +129,9 @@ struct basic_command {
   std::uint32_t limit = 1;    ///< semaphore: permits that exist
   duration wait{};            ///< acquire: zero = try once; wait_forever = no deadline
   duration lock_delay = default_lock_delay;  ///< acquire: held-lock delay after an expiry
-  fencing_token token{};                     ///< release
-  Name name{};                               ///< acquire, release: the lock's name
+  fencing_token token{};                     ///< release, release_handle
+  Name name{};                               ///< acquire, release, bind: the lock's name
+  lock_handle handle{};                      ///< acquire_handle, release_handle: the session's handle
 
   static basic_command tick() { return basic_command{}; }
   static basic_command open_session(duration ttl, std::uint64_t owner = 0) {
@@ -138,6 +162,35 @@ struct basic_command {
   static basic_command release(session_id s, Name name, fencing_token t) {
     basic_command c = of_session(command_kind::release, s);
     c.name = std::move(name);
+    c.token = t;
+    return c;
+  }
+
+  static basic_command bind(session_id s, Name name) {
+    basic_command c = of_session(command_kind::bind, s);
+    c.name = std::move(name);
+    return c;
+  }
+  static basic_command acquire_handle(session_id s, std::uint64_t request, lock_handle h,
+                                      lock_mode m = lock_mode::exclusive, duration wait = wait_forever) {
+    basic_command c = of_session(command_kind::acquire_handle, s);
+    c.request = request;
+    c.handle = h;
+    c.mode = m;
+    c.wait = wait;
+    return c;
+  }
+  static basic_command acquire_handle_permits(session_id s, std::uint64_t request, lock_handle h,
+                                              std::uint32_t permits, std::uint32_t limit,
+                                              duration wait = wait_forever) {
+    basic_command c = acquire_handle(s, request, h, lock_mode::semaphore, wait);
+    c.permits = permits;
+    c.limit = limit;
+    return c;
+  }
+  static basic_command release_handle(session_id s, lock_handle h, fencing_token t) {
+    basic_command c = of_session(command_kind::release_handle, s);
+    c.handle = h;
     c.token = t;
     return c;
   }
@@ -175,6 +228,7 @@ inline command_view view_of(const command& c) {
   v.lock_delay = c.lock_delay;
   v.token = c.token;
   v.name = c.name;
+  v.handle = c.handle;
   return v;
 }
 
@@ -194,6 +248,9 @@ inline constexpr std::size_t session = 0, session_end = 8;  // keep_alive, close
 inline constexpr std::size_t acq_request = 8, acq_mode = 16, acq_permits = 17, acq_limit = 21, acq_wait = 25,
                              acq_delay = 33, acq_name_len = 41, acq_end = 43;
 inline constexpr std::size_t rel_token = 8, rel_name_len = 16, rel_end = 18;
+inline constexpr std::size_t bind_name_len = 8, bind_end = 10;
+inline constexpr std::size_t acqh_handle = 41, acqh_end = 49;  // the acquire's fields up to acq_delay, then the handle
+inline constexpr std::size_t relh_handle = 16, relh_end = 24;  // the release's fields up to rel_token, then the handle
 }  // namespace at
 
 /// Fixed-size little-endian stores and loads at a position known to be in
@@ -230,8 +287,23 @@ std::size_t body_bytes(const basic_command<Name>& c) {
     case command_kind::close_session: return at::session_end;
     case command_kind::acquire: return at::acq_end + std::string_view(c.name).size();
     case command_kind::release: return at::rel_end + std::string_view(c.name).size();
+    case command_kind::bind: return at::bind_end + std::string_view(c.name).size();
+    case command_kind::acquire_handle: return at::acqh_end;
+    case command_kind::release_handle: return at::relh_end;
   }
   return 0;
+}
+
+/// Writes the fields an acquire and an acquire_handle share (up to acq_delay).
+template <class Name>
+void write_acquire(std::byte* b, const basic_command<Name>& c) {
+  store(b + at::session, c.session.value());
+  store(b + at::acq_request, c.request);
+  store(b + at::acq_mode, static_cast<std::uint8_t>(c.mode));
+  store(b + at::acq_permits, c.permits);
+  store(b + at::acq_limit, c.limit);
+  store(b + at::acq_wait, c.wait.count());
+  store(b + at::acq_delay, c.lock_delay.count());
 }
 
 /// Writes `c`'s body at `b` (body_bytes(c) bytes).
@@ -247,15 +319,23 @@ void write_body(std::byte* b, const basic_command<Name>& c) {
     case command_kind::keep_alive:
     case command_kind::close_session: store(b + at::session, c.session.value()); break;
     case command_kind::acquire:
-      store(b + at::session, c.session.value());
-      store(b + at::acq_request, c.request);
-      store(b + at::acq_mode, static_cast<std::uint8_t>(c.mode));
-      store(b + at::acq_permits, c.permits);
-      store(b + at::acq_limit, c.limit);
-      store(b + at::acq_wait, c.wait.count());
-      store(b + at::acq_delay, c.lock_delay.count());
+      write_acquire(b, c);
       store(b + at::acq_name_len, static_cast<std::uint16_t>(name.size()));
       if (!name.empty()) std::memcpy(b + at::acq_end, name.data(), name.size());
+      break;
+    case command_kind::acquire_handle:
+      write_acquire(b, c);
+      store(b + at::acqh_handle, c.handle.value());
+      break;
+    case command_kind::bind:
+      store(b + at::session, c.session.value());
+      store(b + at::bind_name_len, static_cast<std::uint16_t>(name.size()));
+      if (!name.empty()) std::memcpy(b + at::bind_end, name.data(), name.size());
+      break;
+    case command_kind::release_handle:
+      store(b + at::session, c.session.value());
+      store(b + at::rel_token, c.token.value());
+      store(b + at::relh_handle, c.handle.value());
       break;
     case command_kind::release:
       store(b + at::session, c.session.value());
@@ -300,6 +380,20 @@ inline bool read_name(const std::byte* len, const std::byte* name, const std::by
   return true;
 }
 
+/// Reads the fields an acquire and an acquire_handle share (the body has them).
+inline bool read_acquire(const std::byte* b, command_view& c) {
+  const auto m = load<std::uint8_t>(b + at::acq_mode);
+  if (m > static_cast<std::uint8_t>(lock_mode::semaphore)) return false;
+  c.session = session_id{load<std::uint64_t>(b + at::session)};
+  c.request = load<std::uint64_t>(b + at::acq_request);
+  c.mode = static_cast<lock_mode>(m);
+  c.permits = load<std::uint32_t>(b + at::acq_permits);
+  c.limit = load<std::uint32_t>(b + at::acq_limit);
+  c.wait = duration{load<std::int64_t>(b + at::acq_wait)};
+  c.lock_delay = duration{load<std::int64_t>(b + at::acq_delay)};
+  return true;
+}
+
 /// Reads the body `b` of `size` bytes into `c` (whose kind is set): one
 /// length check for the fixed fields, then loads at fixed offsets.
 inline bool read_body(const std::byte* b, std::size_t size, command_view& c) {
@@ -315,19 +409,23 @@ inline bool read_body(const std::byte* b, std::size_t size, command_view& c) {
       if (size != at::session_end) return false;
       c.session = session_id{load<std::uint64_t>(b + at::session)};
       return true;
-    case command_kind::acquire: {
-      if (size < at::acq_end) return false;
-      const auto m = load<std::uint8_t>(b + at::acq_mode);
-      if (m > static_cast<std::uint8_t>(lock_mode::semaphore)) return false;
+    case command_kind::acquire:
+      return size >= at::acq_end && read_acquire(b, c) &&
+             read_name(b + at::acq_name_len, b + at::acq_end, b + size, c.name);
+    case command_kind::acquire_handle:
+      if (size != at::acqh_end || !read_acquire(b, c)) return false;
+      c.handle = lock_handle{load<std::uint64_t>(b + at::acqh_handle)};
+      return true;
+    case command_kind::bind:
+      if (size < at::bind_end) return false;
       c.session = session_id{load<std::uint64_t>(b + at::session)};
-      c.request = load<std::uint64_t>(b + at::acq_request);
-      c.mode = static_cast<lock_mode>(m);
-      c.permits = load<std::uint32_t>(b + at::acq_permits);
-      c.limit = load<std::uint32_t>(b + at::acq_limit);
-      c.wait = duration{load<std::int64_t>(b + at::acq_wait)};
-      c.lock_delay = duration{load<std::int64_t>(b + at::acq_delay)};
-      return read_name(b + at::acq_name_len, b + at::acq_end, b + size, c.name);
-    }
+      return read_name(b + at::bind_name_len, b + at::bind_end, b + size, c.name);
+    case command_kind::release_handle:
+      if (size != at::relh_end) return false;
+      c.session = session_id{load<std::uint64_t>(b + at::session)};
+      c.token = fencing_token{load<std::uint64_t>(b + at::rel_token)};
+      c.handle = lock_handle{load<std::uint64_t>(b + at::relh_handle)};
+      return true;
     case command_kind::release:
       if (size < at::rel_end) return false;
       c.session = session_id{load<std::uint64_t>(b + at::session)};
@@ -344,7 +442,7 @@ inline parse_status parse(bytes_view payload, command_view& c) {
   const std::size_t n = payload.size();
   if (n < 1 || load<std::uint8_t>(p) != format_version) return parse_status::bad_version;
   const std::uint8_t kind = n < 2 ? 0 : load<std::uint8_t>(p + 1);
-  if (kind < 1 || kind > static_cast<std::uint8_t>(command_kind::release)) return parse_status::bad_kind;
+  if (kind < 1 || kind > static_cast<std::uint8_t>(command_kind::release_handle)) return parse_status::bad_kind;
   c.kind = static_cast<command_kind>(kind);
   if (n < header_bytes || !read_body(p + header_bytes, n - header_bytes, c)) return parse_status::bad_body;
   c.stamp = mono_time{duration{load<std::int64_t>(p + 2)}};
@@ -392,6 +490,7 @@ inline result<command> decode(bytes_view payload) {
   c.lock_delay = v->lock_delay;
   c.token = v->token;
   c.name = std::string(v->name);
+  c.handle = v->handle;
   return c;
 }
 
