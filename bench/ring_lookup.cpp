@@ -38,9 +38,11 @@
 // spread of one join's movement on `ring` and of multi-probe's max/mean over
 // many member sets (exact, no keys). --algo ring_tradeoff prints, per points
 // per unit, that spread with ring's memory, build time and lookup time against
-// jump's (taking turns over blocks of keys).
+// jump's (taking turns over blocks of keys); --points 160,1024 chooses the
+// points per unit of those two (default 160,320,640,1024,1152,1280,2048,2560),
+// --joins J the number of joining members (default 400).
 //
-//   scripts/bench ring-lookup [--keys K] [--servers 10,100,1000] [--algo NAME] [--run R]
+//   scripts/bench ring-lookup [--keys K] [--servers 10,100,1000] [--algo NAME] [--run R] [--points P,...] [--joins J]
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -92,6 +94,8 @@ keyset make_keys(std::size_t n) {
 struct options {
   std::size_t keys = 10'000'000;
   std::vector<std::uint32_t> servers{10, 100, 1000};
+  std::vector<std::uint32_t> points{160, 320, 640, 1024, 1152, 1280, 2048, 2560};  // --algo ring_tradeoff / ring_join_spread
+  std::uint32_t joins = 400;  // joining members per spread
   std::string algo;  // empty: all
   int run = 0;
 };
@@ -594,27 +598,27 @@ cp::ring<> ring_of(std::uint32_t per_unit, std::uint32_t s) {
   return r;
 }
 
-// How far one join's exact movement strays from the ideal on `ring`: for 400
+// How far one join's exact movement strays from the ideal on `ring`: for --joins (400)
 // different new members (names after the s servers), the new member's exact
 // share of the hash space (a monotone ring moves exactly that) over 1/(s+1),
 // for several points per unit. No keys: exact arcs.
-void run_ring_join_spread(std::uint32_t s, int run) {
-  for (std::uint32_t per_unit : {160U, 320U, 640U, 1280U, 2560U})
-    print_spread("ring_join_spread", "exact moved / ideal on one join, over 400 joining members; param = points per unit",
-                 s, per_unit, join_ratios(ring_of(per_unit, s), s, 400), run);
+void run_ring_join_spread(std::uint32_t s, const options& o, int run) {
+  for (std::uint32_t per_unit : o.points)
+    print_spread("ring_join_spread", fmt::format("exact moved / ideal on one join, over {} joining members; param = points per unit", o.joins),
+                 s, per_unit, join_ratios(ring_of(per_unit, s), s, o.joins), run);
 }
 
 // The trade-off of `ring` at s members, one line per points-per-unit: the
-// spread of one join's exact movement over 400 joining members (sd, median,
+// spread of one join's exact movement over --joins (400) joining members (sd, median,
 // 95th percentile, share above 1.05; the workload's own join), table bytes,
 // build time, and ns per lookup against the jump partitioner, the two taking
 // turns over the same blocks of 65,536 keys so that a change of machine load
 // hits both alike.
-void run_ring_tradeoff(std::uint32_t s, const keyset& keys, int run) {
+void run_ring_tradeoff(std::uint32_t s, const keyset& keys, const options& o, int run) {
   cp::jump<> jump;
   for (std::uint32_t i = 0; i < s; ++i)
     if (!jump.add(server(i, 1))) std::exit(3);
-  for (std::uint32_t per_unit : {160U, 320U, 640U, 1024U, 1280U, 2048U, 2560U}) {
+  for (std::uint32_t per_unit : o.points) {
     const double t0 = now_ms();
     const cp::ring<> r = ring_of(per_unit, s);
     const double build_ms = now_ms() - t0;
@@ -633,7 +637,7 @@ void run_ring_tradeoff(std::uint32_t s, const keyset& keys, int run) {
       t_ring += since(t);
       for (std::size_t k = 0; k < m; ++k) sum += a[k].value() + b[k].value();
     }
-    auto ratio = join_ratios(r, s, 400);
+    auto ratio = join_ratios(r, s, o.joins);
     const double workload_join = ratio[0];
     double mean = 0, sq = 0;
     for (double x : ratio) mean += x / static_cast<double>(ratio.size());
@@ -643,10 +647,10 @@ void run_ring_tradeoff(std::uint32_t s, const keyset& keys, int run) {
     const auto over = std::count_if(ratio.begin(), ratio.end(), [](double x) { return x > 1.05; });
     const double n = static_cast<double>(keys.n);
     fmt::print("{{\"algo\":\"ring_tradeoff\",\"impl\":\"{}\",\"servers\":{},\"keys\":{},\"run\":{},\"points_per_unit\":{},"
-               "\"points\":{},\"table_bytes\":{},\"build_ms\":{:.1f},\"jump_ns\":{:.2f},\"ring_ns\":{:.2f},"
+               "\"points\":{},\"lines\":{},\"overfull_lines\":{},\"table_bytes\":{},\"build_ms\":{:.1f},\"jump_ns\":{:.2f},\"ring_ns\":{:.2f},"
                "\"ring_over_jump\":{:.3f},\"joins\":{},\"join_sd\":{:.4f},\"join_p50\":{:.4f},\"join_p95\":{:.4f},"
                "\"join_max\":{:.4f},\"join_over_1_05\":{:.3f},\"workload_join\":{:.4f},\"checksum\":{}}}\n",
-               cohort_impl, s, keys.n, run, per_unit, r.points().size(), r.table_bytes(), build_ms, t_jump / n,
+               cohort_impl, s, keys.n, run, per_unit, r.points().size(), r.line_count(), r.overfull_lines(), r.table_bytes(), build_ms, t_jump / n,
                t_ring / n, t_ring / t_jump, ratio.size(),
                std::sqrt(sq), at(0.5), at(0.95), ratio.back(), static_cast<double>(over) / static_cast<double>(ratio.size()),
                workload_join, sum);
@@ -680,21 +684,26 @@ options parse(int argc, char** argv) {
     if (f == "--keys" && !v.empty()) o.keys = std::strtoull(v.c_str(), nullptr, 10);
     else if (f == "--algo" && !v.empty()) o.algo = v;
     else if (f == "--run" && !v.empty()) o.run = std::atoi(v.c_str());
-    else if (f == "--servers" && !v.empty()) {
-      o.servers.clear();
+    else if (f == "--joins" && !v.empty()) o.joins = static_cast<std::uint32_t>(std::strtoul(v.c_str(), nullptr, 10));
+    else if ((f == "--servers" || f == "--points") && !v.empty()) {
+      auto& list = f == "--servers" ? o.servers : o.points;
+      list.clear();
       for (std::size_t p = 0; p < v.size();) {
         const auto q = std::min(v.find(',', p), v.size());
-        o.servers.push_back(static_cast<std::uint32_t>(std::strtoul(v.substr(p, q - p).c_str(), nullptr, 10)));
+        list.push_back(static_cast<std::uint32_t>(std::strtoul(v.substr(p, q - p).c_str(), nullptr, 10)));
         p = q + 1;
       }
     } else {
-      fmt::print(stderr, "usage: {} [--keys N] [--servers 10,100,1000] [--algo NAME] [--run R]\n", argv[0]);
+      fmt::print(stderr, "usage: {} [--keys N] [--servers 10,100,1000] [--algo NAME] [--run R] [--points 160,1024] [--joins J]\n",
+                 argv[0]);
       std::exit(2);
     }
   }
   const bool bad_servers = std::any_of(o.servers.begin(), o.servers.end(), [](auto s) { return s < 2 || s > 60000; });
-  if (o.keys == 0 || o.servers.empty() || bad_servers) {
-    fmt::print(stderr, "--keys must be > 0 and every server count in [2, 60000]\n");
+  const bool bad_points = o.points.empty() || std::any_of(o.points.begin(), o.points.end(), [](auto p) { return p == 0 || p > 60000; });
+  if (o.keys == 0 || o.servers.empty() || bad_servers || bad_points || o.joins < 2 || o.joins > 100000) {
+    fmt::print(stderr, "--keys must be > 0, every server count in [2, 60000], every --points value in [1, 60000], "
+               "--joins in [2, 100000]\n");
     std::exit(2);
   }
   return o;
@@ -732,8 +741,8 @@ void run_all(const options& o, const keyset& keys) {
     if (want("rendezvous")) run_partitioner("rendezvous", cp::rendezvous<>{}, s, keys, linear / (s >= 1000 ? 5 : 1), true, r);
     if (want("bounded_load")) run_bounded_load(s, keys, held, r);
     // Spreads (exact, no keys): only when asked for by name.
-    if (o.algo == "ring_join_spread") run_ring_join_spread(s, r);
-    if (o.algo == "ring_tradeoff") run_ring_tradeoff(s, keys, r);
+    if (o.algo == "ring_join_spread") run_ring_join_spread(s, o, r);
+    if (o.algo == "ring_tradeoff") run_ring_tradeoff(s, keys, o, r);
     if (o.algo == "multi_probe_spread") run_multi_probe_spread(s, r);
   }
 }

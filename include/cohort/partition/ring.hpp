@@ -14,28 +14,48 @@
 // members, not on the order in which they were added or removed.
 //
 // Movement on a join is exactly the new member's share: a sum of v random
-// arcs for v points, off the ideal by about 1/sqrt(v) (sd): 7.9% at the
-// default 160 points per unit; 1280 keep about 97% of joins within 5% of the
-// ideal, for 8 times the memory and build time and slower lookups once the
-// table leaves the caches (docs/partitioners.md has the measured trade-off).
+// arcs for v points, off the ideal by about 1/sqrt(v) (sd): 2.9% at the
+// default 1152 points per unit, which keeps about 95.5% of joins within 5% of
+// the ideal (160 points: 7.9%, a quarter of joins beyond 5%; docs/partitioners.md
+// has the measured trade-off).
 //
-// Layout, 4 bytes a point: the positions are cut into 2^b buckets (about 2-4
-// points a bucket, and 2^b >= the number of members); a point is one 32-bit
-// word, the low 32 - b bits of its position above an s-bit member slot (2^s
-// >= the number of members), words in (position, id) order; one 32-bit start
-// index per bucket and one node_id per slot. Lookup: one 64-bit hash of the
-// key, the bucket's start and end, a count of the bucket's words below the
-// key's (a few compares in one or two cache lines) and the slot's id.
-// Memory: 4 bytes a point + 4 a bucket + 8 a member.
-// Building: add() decodes the words, merges the member's sorted points in and
-// encodes again (O(points)); add_all() adds a list with one sort, the same
-// ring as adding it member by member; remove() drops the member's points and
-// renumbers the slots after it (O(points)).
-// Invariants: words_ in (position, id) order; starts_[k] = the first word of
-// bucket k, starts_[2^b] = words_.size(); ids_[slot] = members_[slot].id.
+// Layout: one cache line of the table per lookup. The 32-bit positions are
+// cut into n "lines", n = max(2^s, ceil(points / 8)); one multiplication,
+// p * n, splits a position p into its line (the high 32 bits) and its
+// fraction (the low 32 bits, which grow with p inside a line). A line is a
+// 64-byte-aligned block of 16 words of 32 bits: a point is the top 32 - s bits
+// of its fraction above an s-bit member slot (2^s > the number of members; as
+// n >= 2^s, two positions of one line never share those bits), in (position,
+// id) order; the words after the line's points are padding: all-ones fraction
+// bits above the "carry", the slot of the first point after the line
+// (wrapping). A padding word is at or above any key's fraction bits, so a
+// lookup hashes the key, finds by a branch-free bisection of its line the
+// first word at or above the key's fraction bits, and that word's slot (a
+// point's or the carry) gives the id (ids_, 8 bytes a member, stays cached).
+// A line holds 15 points at most. A line with more (Poisson with mean 8:
+// about 0.8% of lines) keeps its first 15 and a padding word whose slot is
+// 2^s - 1, no member's; a lookup that reaches it goes on to a side table: the
+// overfull lines' numbers (ascending, bisected) and the rest of their points,
+// each line's followed by its carry.
+// Memory (table_bytes()): 64 bytes a line, so 8 bytes a point once points
+// outnumber 8 * 2^s (below that the 2^s lines dominate: 1000 members of one
+// point each take 1024 lines) + 4 bytes a line for the index of its first
+// point (for points() and rebuilding; lookups never read it) + 8 bytes a
+// member + per overfull line 8 bytes, and 4 per point past its 15th plus one.
+// Building: add() decodes the points (a division each), merges the member's
+// sorted points in and encodes again (O(points)); add_all() adds a list with
+// one sort, the same ring as adding it member by member; remove() drops the
+// member's points and renumbers the slots after it (O(points)).
+// Invariants: line k holds the first min(c_k, 15) of its c_k points in
+// (position, id) order, then padding: the carry's if c_k <= 15, else 2^s - 1
+// once; starts_[k] = the index of line k's first point in ring order,
+// starts_[n] = points; overfull_ ascending, line overfull_[i]'s words at
+// extra_[extra_at_[i], extra_at_[i + 1]) (points 16.. then the carry's
+// padding); ids_[slot] = members_[slot].id, slot < 2^s - 1.
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -58,10 +78,13 @@ class ring {
     std::uint64_t hash;
     node_id id;
   };
-  static constexpr std::uint32_t default_points_per_unit = 160;
+  static constexpr std::uint32_t default_points_per_unit = 1152;
   static constexpr std::uint64_t points_max = std::uint64_t{1} << 26;
-  /// Bytes a point takes in the table (bucket starts and member ids come on top).
-  static constexpr std::size_t bytes_per_point = sizeof(std::uint32_t);
+  /// Points a line holds on average, at most (more lines when 2^s needs them); 15 at most in a line.
+  static constexpr std::size_t points_per_line = 8;
+  /// A lower bound: the table takes at least this many bytes a point (a 64-byte
+  /// line and its 4-byte start per points_per_line points, rounded down).
+  static constexpr std::size_t bytes_per_point = (64 + 4) / points_per_line;
 
   /// Where a point whose hash is `h` sits, in 64-bit terms (the ring keeps the top 32 bits).
   static constexpr std::uint64_t position_of(std::uint64_t h) noexcept { return h | 0xFFFF'FFFFULL; }
@@ -80,7 +103,7 @@ class ring {
       using pointer = void;
       iterator() = default;
       iterator(const ring* r, std::size_t i) : r_(r), i_(i) { settle(); }
-      point operator*() const { return r_->point_in(bucket_, i_); }
+      point operator*() const { return r_->point_in(line_, i_); }
       iterator& operator++() {
         ++i_;
         settle();
@@ -94,20 +117,20 @@ class ring {
       friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.i_ == b.i_; }
 
      private:
-      void settle() {  // bucket_: the bucket holding word i_
-        if (r_ == nullptr || i_ >= r_->words_.size()) return;
-        while (r_->starts_[bucket_ + 1] <= i_) ++bucket_;
+      void settle() {  // line_: the line holding point i_
+        if (r_ == nullptr || i_ >= r_->point_total()) return;
+        while (r_->starts_[line_ + 1] <= i_) ++line_;
       }
       const ring* r_ = nullptr;
-      std::size_t i_ = 0, bucket_ = 0;
+      std::size_t i_ = 0, line_ = 0;
     };
     explicit point_view(const ring& r) : r_(&r) {}
     [[nodiscard]] iterator begin() const { return iterator(r_, 0); }
     [[nodiscard]] iterator end() const { return iterator(r_, size()); }
-    [[nodiscard]] std::size_t size() const noexcept { return r_->words_.size(); }
+    [[nodiscard]] std::size_t size() const noexcept { return r_->point_total(); }
     [[nodiscard]] bool empty() const noexcept { return size() == 0; }
-    /// The i-th point (O(log buckets)); requires i < size().
-    [[nodiscard]] point operator[](std::size_t i) const { return r_->point_in(r_->bucket_of(i), i); }
+    /// The i-th point (O(log lines)); requires i < size().
+    [[nodiscard]] point operator[](std::size_t i) const { return r_->point_in(r_->line_of_index(i), i); }
 
    private:
     const ring* r_;
@@ -130,7 +153,7 @@ class ring {
   /// same ring as add() of each in turn. Errors as add(), also for an id
   /// repeated within the list; on error nothing changes.
   result<void> add_all(std::span<const member> list) {
-    std::uint64_t total = words_.size();
+    std::uint64_t total = point_total();
     if (auto v = validate_new_members(list, member_ids(), "ring"); !v) return v;
     for (const member& m : list) {
       total += point_count(m.weight);
@@ -169,11 +192,11 @@ class ring {
   }
 
   [[nodiscard]] result<node_id> lookup(bytes_view key) const {
-    if (words_.empty()) return make_error(errc::no_members, "ring: no members");
-    return ids_[words_[find(hash_(key))] & slot_mask_];
+    if (lines_.empty()) return make_error(errc::no_members, "ring: no members");
+    return ids_[slot_of(static_cast<std::uint32_t>(hash_(key) >> 32))];
   }
   /// The owner of a hash value (for bulk lookups that hash keys themselves); requires members.
-  [[nodiscard]] node_id owner_of_hash(std::uint64_t h) const { return ids_[words_[find(h)] & slot_mask_]; }
+  [[nodiscard]] node_id owner_of_hash(std::uint64_t h) const { return ids_[slot_of(static_cast<std::uint32_t>(h >> 32))]; }
 
   [[nodiscard]] std::size_t size() const noexcept { return members_.size(); }
   [[nodiscard]] bool contains(node_id id) const noexcept {
@@ -182,8 +205,13 @@ class ring {
   /// Every point in ring order: (position_of(hash), id), ascending by position, then id.
   [[nodiscard]] point_view points() const noexcept { return point_view(*this); }
   [[nodiscard]] std::size_t table_bytes() const noexcept {
-    return (words_.size() + starts_.size()) * sizeof(std::uint32_t) + ids_.size() * sizeof(node_id);
+    return lines_.size() * sizeof(line) + (starts_.size() + overfull_.size() + extra_at_.size() + extra_.size()) * sizeof(std::uint32_t) +
+           ids_.size() * sizeof(node_id);
   }
+  /// The number of lines of the table (0 when empty), n in the file comment.
+  [[nodiscard]] std::size_t line_count() const noexcept { return lines_.size(); }
+  /// The number of lines holding more than 15 points (their lookups read the side table).
+  [[nodiscard]] std::size_t overfull_lines() const noexcept { return overfull_.size(); }
   [[nodiscard]] const H& hash() const noexcept { return hash_; }
   /// The number of points a member of weight `w` gets: round(w * points per unit), at least 1.
   [[nodiscard]] std::uint64_t point_count(double w) const noexcept {
@@ -199,7 +227,7 @@ class ring {
   /// nothing changes.
   [[nodiscard]] result<double> join_share(const member& fresh) const {
     if (auto v = validate_new_members(std::span<const member>(&fresh, 1), ids_, "ring"); !v) return v.error();
-    if (words_.empty()) return 1.0;
+    if (lines_.empty()) return 1.0;
     std::vector<std::uint32_t> mine;
     for (std::uint64_t j = 0; j < point_count(fresh.weight); ++j)
       mine.push_back(static_cast<std::uint32_t>(hash_(detail::name_bytes(fresh.name), j) >> 32));
@@ -208,10 +236,10 @@ class ring {
     double share = 0;
     for (std::size_t j = 0; j < mine.size(); ++j) {
       const std::uint32_t at = mine[j];
-      const std::size_t next = find(static_cast<std::uint64_t>(at) << 32);  // the first old point at or after `at`
+      const std::size_t next = index_at(at);  // the first old point at or after `at`
       const point first = points()[next];
       if (position_of(first.hash) >> 32 == at && first.id < fresh.id) continue;  // a tie the old point wins
-      const std::size_t prev = (next == 0 ? words_.size() : next) - 1;
+      const std::size_t prev = (next == 0 ? point_total() : next) - 1;
       auto gap = static_cast<std::uint32_t>(at - static_cast<std::uint32_t>(points()[prev].hash >> 32));
       if (gap == 0) gap = ~std::uint32_t{0};  // `at` is the only old position: all the way round (less 1/2^32)
       if (mine.size() > 1) gap = std::min(gap, static_cast<std::uint32_t>(at - mine[(j + mine.size() - 1) % mine.size()]));
@@ -225,65 +253,133 @@ class ring {
     std::uint32_t pos;
     std::uint32_t slot;
   };
+  static constexpr std::size_t line_words = 16, line_points_max = line_words - 1;
+  struct alignas(64) line {  // one cache line of the table
+    std::array<std::uint32_t, line_words> w;
+  };
 
   [[nodiscard]] std::vector<node_id> member_ids() const { return ids_; }
+  [[nodiscard]] std::size_t point_total() const noexcept { return starts_.empty() ? 0 : starts_.back(); }
   static unsigned bits_for(std::size_t n) noexcept {  // the least b with 2^b >= n
     unsigned b = 0;
     while ((std::size_t{1} << b) < n) ++b;
     return b;
   }
-  [[nodiscard]] std::size_t find(std::uint64_t h) const noexcept {
-    const auto key = static_cast<std::uint32_t>(h >> 32);
-    const std::size_t b = key >> offset_bits_;
-    const std::uint32_t below = (key & offset_mask_) << slot_bits_;
-    std::size_t at = starts_[b];
-    const std::size_t end = starts_[b + 1];
-    for (std::size_t i = at; i < end; ++i) at += words_[i] < below ? 1 : 0;
-    return at == words_.size() ? 0 : at;
+  [[nodiscard]] std::uint64_t scaled(std::uint32_t pos) const noexcept { return std::uint64_t{pos} * line_count_; }
+  [[nodiscard]] std::uint32_t fraction_bits(std::uint64_t s) const noexcept {
+    return static_cast<std::uint32_t>(s) & ~slot_mask_;
   }
-  [[nodiscard]] std::size_t bucket_of(std::size_t i) const {
+  /// Counts the words of `w` below `below` (the compiler keeps it branch-free).
+  static std::size_t count_below(const std::uint32_t* w, std::size_t n, std::uint32_t below) noexcept {
+    std::size_t c = 0;
+    for (std::size_t i = 0; i < n; ++i) c += w[i] < below ? 1 : 0;
+    return c;
+  }
+  /// The slot owning the 32-bit key position `key`: one line read, the side table for an overfull line.
+  [[nodiscard]] std::uint32_t slot_of(std::uint32_t key) const noexcept {
+    const std::uint64_t s = scaled(key);
+    const std::uint32_t below = fraction_bits(s);
+    const std::uint32_t* w = lines_[static_cast<std::size_t>(s >> 32)].w.data();
+    // Bisection over the 16 sorted words, no branch: w + c ends at the first word >= below (w[15] is).
+    std::size_t c = w[7] < below ? 8 : 0;
+    c += w[c + 3] < below ? 4 : 0;
+    c += w[c + 1] < below ? 2 : 0;
+    c += w[c] < below ? 1 : 0;
+    const std::uint32_t slot = w[c] & slot_mask_;
+    if (slot != slot_mask_) [[likely]]
+      return slot;
+    const std::size_t o = overfull_index(static_cast<std::size_t>(s >> 32));
+    const std::uint32_t* more = extra_.data() + extra_at_[o];
+    return more[count_below(more, extra_at_[o + 1] - extra_at_[o], below)] & slot_mask_;
+  }
+  /// The index (in ring order) of the first point at or after `key`, 0 past the last.
+  [[nodiscard]] std::size_t index_at(std::uint32_t key) const noexcept {
+    const std::uint64_t s = scaled(key);
+    const std::uint32_t below = fraction_bits(s);
+    const auto k = static_cast<std::size_t>(s >> 32);
+    std::size_t at = starts_[k] + count_below(lines_[k].w.data(), line_points_max, below);
+    if (starts_[k + 1] - starts_[k] > line_points_max && at - starts_[k] == line_points_max) {
+      const std::size_t o = overfull_index(k);
+      at += count_below(extra_.data() + extra_at_[o], extra_at_[o + 1] - extra_at_[o] - 1, below);
+    }
+    return at == point_total() ? 0 : at;
+  }
+  [[nodiscard]] std::size_t overfull_index(std::size_t k) const noexcept {
+    return static_cast<std::size_t>(std::lower_bound(overfull_.begin(), overfull_.end(), k) - overfull_.begin());
+  }
+  [[nodiscard]] std::size_t line_of_index(std::size_t i) const {
     return static_cast<std::size_t>(std::upper_bound(starts_.begin(), starts_.end(), i) - starts_.begin()) - 1;
   }
-  [[nodiscard]] point point_in(std::size_t bucket, std::size_t i) const {
-    const std::uint32_t w = words_[i];
-    const auto pos = static_cast<std::uint64_t>((bucket << offset_bits_) | (w >> slot_bits_));
-    return point{position_of(pos << 32), ids_[w & slot_mask_]};
+  /// The word of point i, which line k holds.
+  [[nodiscard]] std::uint32_t word_of(std::size_t k, std::size_t i) const {
+    const std::size_t j = i - starts_[k];
+    return j < line_points_max ? lines_[k].w[j] : extra_[extra_at_[overfull_index(k)] + (j - line_points_max)];
+  }
+  /// The 32-bit position of a word of line k: the least p with p * n at or above its line and fraction bits.
+  [[nodiscard]] std::uint32_t position_in(std::size_t k, std::uint32_t word) const noexcept {
+    const std::uint64_t low = (std::uint64_t{k} << 32) | (word & ~slot_mask_), n = line_count_;
+    return static_cast<std::uint32_t>((low + n - 1) / n);
+  }
+  [[nodiscard]] point point_in(std::size_t k, std::size_t i) const {
+    const std::uint32_t w = word_of(k, i);
+    return point{position_of(std::uint64_t{position_in(k, w)} << 32), ids_[w & slot_mask_]};
   }
   [[nodiscard]] std::vector<item> decode() const {
     std::vector<item> items;
-    items.reserve(words_.size());
-    for (std::size_t b = 0; b + 1 < starts_.size(); ++b)
-      for (std::size_t i = starts_[b]; i < starts_[b + 1]; ++i)
-        items.push_back(item{static_cast<std::uint32_t>((b << offset_bits_) | (words_[i] >> slot_bits_)), words_[i] & slot_mask_});
+    items.reserve(point_total());
+    for (std::size_t k = 0; k + 1 < starts_.size(); ++k)
+      for (std::size_t i = starts_[k]; i < starts_[k + 1]; ++i) {
+        const std::uint32_t w = word_of(k, i);
+        items.push_back(item{position_in(k, w), w & slot_mask_});
+      }
     return items;
   }
-  /// Packs `items` (in (position, id) order, slots < ids_.size()) into words_ and starts_.
+  /// Packs `items` (in (position, id) order, slots < ids_.size()) into the lines and the side table.
   void encode(const std::vector<item>& items) {
-    slot_bits_ = bits_for(ids_.size());
-    const unsigned bucket_bits = std::max({1U, bits_for((items.size() + 3) / 4), slot_bits_});
-    offset_bits_ = 32 - bucket_bits;
-    offset_mask_ = (std::uint32_t{1} << offset_bits_) - 1;
-    slot_mask_ = (std::uint32_t{1} << slot_bits_) - 1;
-    words_.resize(items.size());
-    const std::size_t n = std::size_t{1} << bucket_bits;
-    starts_.assign(n + 1, static_cast<std::uint32_t>(items.size()));
-    std::size_t b = 0;
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      const std::size_t mine = items[i].pos >> offset_bits_;
-      while (b <= mine) starts_[b++] = static_cast<std::uint32_t>(i);
-      words_[i] = ((items[i].pos & offset_mask_) << slot_bits_) | items[i].slot;
+    lines_ = {}, starts_ = {}, overfull_ = {}, extra_at_ = {}, extra_ = {};
+    line_count_ = 0;
+    if (items.empty()) return;
+    const unsigned slot_bits = bits_for(ids_.size() + 1);  // 2^s - 1 is no member's slot
+    slot_mask_ = (std::uint32_t{1} << slot_bits) - 1;
+    const std::size_t n = std::max(std::size_t{1} << slot_bits, (items.size() + points_per_line - 1) / points_per_line);
+    lines_.resize(n);
+    line_count_ = n;
+    starts_.resize(n + 1);
+    extra_at_.push_back(0);
+    std::size_t i = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      starts_[k] = static_cast<std::uint32_t>(i);
+      std::size_t end = i;
+      while (end < items.size() && scaled(items[end].pos) >> 32 == k) ++end;
+      const std::uint32_t carry = ~slot_mask_ | items[end == items.size() ? 0 : end].slot;
+      auto& w = lines_[k].w;
+      for (std::size_t j = 0; j < line_words; ++j)
+        w[j] = i + j < end ? fraction_bits(scaled(items[i + j].pos)) | items[i + j].slot : carry;
+      if (end - i > line_points_max) {
+        w[line_points_max] = ~std::uint32_t{0};  // all-ones fraction bits, slot 2^s - 1: see the side table
+        overfull_.push_back(static_cast<std::uint32_t>(k));
+        for (std::size_t j = i + line_points_max; j < end; ++j)
+          extra_.push_back(fraction_bits(scaled(items[j].pos)) | items[j].slot);
+        extra_.push_back(carry);
+        extra_at_.push_back(static_cast<std::uint32_t>(extra_.size()));
+      }
+      i = end;
     }
-    words_.shrink_to_fit();
+    starts_[n] = static_cast<std::uint32_t>(items.size());
+    if (overfull_.empty()) extra_at_ = {};
   }
 
   std::uint32_t per_unit_ = default_points_per_unit;
   H hash_{};
   std::vector<member> members_;
-  std::vector<node_id> ids_;               // by slot
-  std::vector<std::uint32_t> words_;       // (position's low offset_bits_) << slot_bits_ | slot
-  std::vector<std::uint32_t> starts_{0, 0, 0};
-  unsigned slot_bits_ = 0, offset_bits_ = 31;
-  std::uint32_t slot_mask_ = 0, offset_mask_ = 0x7FFF'FFFF;
+  std::vector<node_id> ids_;            // by slot
+  std::vector<line> lines_;             // n lines of 16 words: (fraction bits) | slot, then padding
+  std::vector<std::uint32_t> starts_;   // n + 1: the index of each line's first point; empty when no points
+  std::vector<std::uint32_t> overfull_; // lines with more than 15 points, ascending
+  std::vector<std::uint32_t> extra_at_; // overfull_.size() + 1 starts into extra_ (empty when none)
+  std::vector<std::uint32_t> extra_;    // per overfull line: its points from the 16th, then its carry
+  std::uint64_t line_count_ = 0;        // lines_.size()
+  std::uint32_t slot_mask_ = 0;         // 2^s - 1
 };
 
 static_assert(mutable_partitioner<ring<>>);
