@@ -729,9 +729,7 @@ class basic_lock_service {
       return false;
     const duration wait{load<std::int64_t>(b + at::acq_wait)};
     const duration asked_delay{load<std::int64_t>(b + at::acq_delay)};
-    if (wait < duration::zero() || (wait > cfg_.wait_max && wait != wait_forever)) return false;
-    if (asked_delay != default_lock_delay && (asked_delay < duration::zero() || asked_delay > cfg_.lock_delay_max))
-      return false;
+    if (!wait_allowed(wait) || !lock_delay_allowed(asked_delay)) return false;
     const std::uint32_t id = bindings_.key(k).lock;
     lock_entry& le = locks_.entry(id);
     lock_state& l = le.state;
@@ -882,11 +880,18 @@ class basic_lock_service {
     tg.session = slot_of(s);
     return tg.session != no_session;
   }
+  /// An acquire's wait: 0 to wait_max, or wait_forever (both paths check this).
+  [[nodiscard]] bool wait_allowed(duration w) const noexcept {
+    return w >= duration::zero() && (w <= cfg_.wait_max || w == wait_forever);
+  }
+  /// An acquire's lock-delay: the default, or 0 to lock_delay_max.
+  [[nodiscard]] bool lock_delay_allowed(duration d) const noexcept {
+    return d == default_lock_delay || (d >= duration::zero() && d <= cfg_.lock_delay_max);
+  }
   /// The checks of an acquire whose session (and lock slot, if any) `tg` has.
   [[nodiscard]] refusal check_acquire(const command_view& c, target& tg) const noexcept {
-    if (c.wait < duration::zero() || (c.wait > cfg_.wait_max && c.wait != wait_forever)) return refusal::bad_wait;
-    if (c.lock_delay != default_lock_delay && (c.lock_delay < duration::zero() || c.lock_delay > cfg_.lock_delay_max))
-      return refusal::bad_lock_delay;
+    if (!wait_allowed(c.wait)) return refusal::bad_wait;
+    if (!lock_delay_allowed(c.lock_delay)) return refusal::bad_lock_delay;
     if (c.mode == lock_mode::semaphore &&
         (c.limit == 0 || c.limit > cfg_.permits_max || c.permits == 0 || c.permits > c.limit))
       return refusal::bad_permits;
