@@ -11,6 +11,7 @@
 #include <cohort/core/types.hpp>
 #include <cohort/raft/memory_storage.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cinttypes>
@@ -276,8 +277,14 @@ outcome run_timed(cluster<Node>& c, const options& o, const std::vector<cohort::
   while (!c.done(o.entries)) {
     bool proposed_now = false;
     if (o.mode == "msgprop") {
-      batch.clear();
-      for (std::size_t k = 0; k < o.batch && proposed < o.entries; ++k) batch.push_back(payloads[proposed++]);
+      // The batch shares the payloads as the logs do: one count update per
+      // run of slices of the slab, not one per entry.
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(o.batch, o.entries - proposed));
+      batch.resize(n);
+      cohort::bytes::share_each(
+          n, [&payloads, proposed](std::size_t k) -> const cohort::bytes& { return payloads[proposed + k]; },
+          [&batch](std::size_t k) -> cohort::bytes& { return batch[k]; });
+      proposed += n;
       if (!batch.empty()) {
         if (auto r = leader.propose_moved(std::span<cohort::bytes>(batch)); !r) fail("propose: " + r.error().message);
         proposed_now = true;
