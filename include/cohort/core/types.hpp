@@ -48,6 +48,13 @@ class tagged_u64 {
 
   friend constexpr bool operator==(tagged_u64, tagged_u64) noexcept = default;
   friend constexpr std::strong_ordering operator<=>(tagged_u64, tagged_u64) noexcept = default;
+  // Spelled out (they win over the ones rewritten from <=>) so that a
+  // comparison is one integer compare even where the optimiser does not see
+  // through std::strong_ordering (e.g. or-ed into a branch-free check).
+  friend constexpr bool operator<(tagged_u64 a, tagged_u64 b) noexcept { return a.v_ < b.v_; }
+  friend constexpr bool operator<=(tagged_u64 a, tagged_u64 b) noexcept { return a.v_ <= b.v_; }
+  friend constexpr bool operator>(tagged_u64 a, tagged_u64 b) noexcept { return a.v_ > b.v_; }
+  friend constexpr bool operator>=(tagged_u64 a, tagged_u64 b) noexcept { return a.v_ >= b.v_; }
 
   constexpr tagged_u64& operator++() noexcept
     requires detail::is_ordinal_v<Tag>

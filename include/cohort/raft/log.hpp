@@ -153,32 +153,19 @@ class raft_log {
     }
   }
 
-  /// Entries [lo, last_index()] up to max_bytes (at least one), into out.
-  result<void> entries_from(log_index lo, std::size_t max_bytes, std::vector<log_entry>& out) const {
-    return slice(lo, last_index() + 1, max_bytes, out);
+  /// Entries [lo, last_index()] up to max_bytes (at least one), into out;
+  /// adds their accounted bytes to *taken if given.
+  result<void> entries_from(log_index lo, std::size_t max_bytes, std::vector<log_entry>& out,
+                            std::size_t* taken = nullptr) const {
+    return slice(lo, last_index() + 1, max_bytes, out, taken);
   }
-  result<void> slice(log_index lo, log_index hi, std::size_t max_bytes, std::vector<log_entry>& out) const {
-    if (!(lo < hi)) return success();
-    if (lo < first_index()) return make_error(errc::compacted, "entries are compacted");
-    if (hi > last_index() + 1) return make_error(errc::unavailable, "index past the end of the log");
+  result<void> slice(log_index lo, log_index hi, std::size_t max_bytes, std::vector<log_entry>& out,
+                     std::size_t* taken = nullptr) const {
     std::size_t total = 0;
-    const std::size_t start = out.size();
-    out.reserve(start + reserve_hint(lo, hi, max_bytes));
-    if (lo < mem_offset_ || mem_empty()) {
-      const log_index stable_hi = mem_empty() ? hi : std::min(hi, mem_offset_);
-      if (auto r = storage_->entries(lo, stable_hi, max_bytes, out); !r) return r;
-      for (std::size_t k = start; k < out.size(); ++k) total += out[k].accounted_bytes();
-      if (out.size() - start < static_cast<std::size_t>(stable_hi - lo)) return success();  // byte limit reached
-      lo = stable_hi;
-    }
-    if (lo < hi) {
-      const auto from = mem_.begin() + static_cast<std::ptrdiff_t>(head_ + static_cast<std::size_t>(lo - mem_offset_));
-      const auto to = within_bytes(from, from + static_cast<std::ptrdiff_t>(hi - lo), total, max_bytes, out.size() != start);
-      append_shared(std::span<const log_entry>(from, to), out);
-    }
-    return success();
+    auto r = slice_counted(lo, hi, max_bytes, out, total);
+    if (taken != nullptr) *taken += total;
+    return r;
   }
-
   /// Commits up to index if that entry has term t (the current term): §5.4.2.
   bool maybe_commit(log_index index, term t) {
     if (index > committed_ && term_or_zero(index) == t) {
@@ -243,6 +230,29 @@ class raft_log {
   [[nodiscard]] bool has_committed_to_apply() const noexcept { return std::min(committed_, durable_) > applied_; }
 
  private:
+  /// slice(); `total` (0 on entry) ends as the accounted bytes taken.
+  result<void> slice_counted(log_index lo, log_index hi, std::size_t max_bytes, std::vector<log_entry>& out,
+                             std::size_t& total) const {
+    if (!(lo < hi)) return success();
+    if (lo < first_index()) return make_error(errc::compacted, "entries are compacted");
+    if (hi > last_index() + 1) return make_error(errc::unavailable, "index past the end of the log");
+    const std::size_t start = out.size();
+    out.reserve(start + reserve_hint(lo, hi, max_bytes));
+    if (lo < mem_offset_ || mem_empty()) {
+      const log_index stable_hi = mem_empty() ? hi : std::min(hi, mem_offset_);
+      if (auto r = storage_->entries(lo, stable_hi, max_bytes, out); !r) return r;
+      for (std::size_t k = start; k < out.size(); ++k) total += out[k].accounted_bytes();
+      if (out.size() - start < static_cast<std::size_t>(stable_hi - lo)) return success();  // byte limit reached
+      lo = stable_hi;
+    }
+    if (lo < hi) {
+      const auto from = mem_.begin() + static_cast<std::ptrdiff_t>(head_ + static_cast<std::size_t>(lo - mem_offset_));
+      const auto to = within_bytes(from, from + static_cast<std::ptrdiff_t>(hi - lo), total, max_bytes, out.size() != start);
+      append_shared(std::span<const log_entry>(from, to), out);
+    }
+    return success();
+  }
+
   /// Durable entries kept in memory beyond the applied point, at most.
   static constexpr std::uint64_t retained_durable_max = 1 << 16;
 
@@ -251,10 +261,15 @@ class raft_log {
   /// unless `have_some`.
   template <class It>
   static It within_bytes(It from, It to, std::size_t& total, std::size_t max_bytes, bool have_some) {
+    std::size_t sum = total;  // a local, so that the loop keeps it in a register
     for (It it = from; it != to; ++it) {
-      total += it->accounted_bytes();
-      if (total > max_bytes && (have_some || it != from)) return it;
+      sum += it->accounted_bytes();
+      if (sum > max_bytes && (have_some || it != from)) {
+        total = sum - it->accounted_bytes();
+        return it;
+      }
     }
+    total = sum;
     return to;
   }
 

@@ -168,15 +168,16 @@ class raw_node {
   // ---- outputs -------------------------------------------------------------
 
   [[nodiscard]] bool has_ready() const {
-    return entries_to_send_ || !msgs_.empty() || !after_.empty() || hs_changed() || log_.handed() < log_.last_index() ||
+    return entries_to_send_ || commit_to_send_ || !msgs_.empty() || !after_.empty() || hs_changed() || log_.handed() < log_.last_index() ||
            log_.has_committed_to_apply();
   }
   /// The next batch; valid until the next take_ready(). Its number is
   /// acknowledged with acknowledge() once its writes are durable.
   ready& take_ready() {
-    if (entries_to_send_) {
-      entries_to_send_ = false;
-      if (role_ == role::leader) broadcast_append(false);
+    if (entries_to_send_ || commit_to_send_) {
+      const bool commit_news = commit_to_send_;
+      entries_to_send_ = commit_to_send_ = false;
+      if (role_ == role::leader) broadcast_append(commit_news);
     }
     ready& r = ready_;
     r.number = ++batch_no_;
@@ -205,7 +206,7 @@ class raw_node {
       pending_.pop_front();
       if (b.last != log_index{}) log_.stable_to(b.last, b.last_term);
     }
-    if (role_ == role::leader && maybe_commit()) broadcast_append(true);
+    if (role_ == role::leader && maybe_commit()) commit_to_send_ = true;
   }
 
   // ---- state ---------------------------------------------------------------
@@ -315,17 +316,27 @@ class raw_node {
   }
   result<void> validate_entries(const message& m, bool indexed) {
     if (!indexed && m.entries.size() > cfg_.proposal_entries_max) return reject(reject_reason::oversized, m);
+    // One pass, one branch: every entry's flaws are or-ed together.
     std::size_t total = 0;
-    for (std::size_t k = 0; k < m.entries.size(); ++k) {
-      const log_entry& e = m.entries[k];
-      total += e.accounted_bytes();
-      if (static_cast<std::uint8_t>(e.kind) > static_cast<std::uint8_t>(entry_kind::config))
-        return reject(reject_reason::malformed, m);
-      if (!indexed) continue;
-      if (e.index != m.index + (k + 1) || e.term > m.term || (k == 0 ? e.term < m.log_term : e.term < m.entries[k - 1].term))
-        return reject(reject_reason::malformed, m);
+    bool bad = false;
+    if (indexed) {
+      log_index want = m.index;
+      term prev = m.log_term;
+      bad = m.log_term > m.term;
+      for (const log_entry& e : m.entries) {
+        total += e.accounted_bytes();
+        want = want + 1;
+        bad |= (static_cast<std::uint8_t>(e.kind) > static_cast<std::uint8_t>(entry_kind::config)) |
+               (e.index != want) | (e.term > m.term) | (e.term < prev);
+        prev = e.term;
+      }
+    } else {
+      for (const log_entry& e : m.entries) {
+        total += e.accounted_bytes();
+        bad |= static_cast<std::uint8_t>(e.kind) > static_cast<std::uint8_t>(entry_kind::config);
+      }
     }
-    if (indexed && m.log_term > m.term) return reject(reject_reason::malformed, m);
+    if (bad) return reject(reject_reason::malformed, m);
     // The leader sends at most msg_bytes_max, or a single larger entry.
     if (m.entries.size() > 1 && total > 2 * cfg_.msg_bytes_max) return reject(reject_reason::oversized, m);
     return success();
@@ -588,13 +599,11 @@ class raw_node {
     }
     if (pr.state == progress_state::probe) pr.become_replicate();
     else pr.window.free_le(index);
-    if (maybe_commit()) {
-      broadcast_append(true);
-    } else {
-      // A follower we were waiting on may not know the commit index yet.
-      if (was_paused) send_append(pr, true);
-      send_more(pr);
-    }
+    if (maybe_commit()) commit_to_send_ = true;
+    if (commit_to_send_) return;  // the next batch's broadcast serves this follower too
+    // A follower we were waiting on may not know the commit index yet.
+    if (was_paused) send_append(pr, true);
+    send_more(pr);
   }
 
   void send_more(progress& pr) {
@@ -614,8 +623,7 @@ class raw_node {
     m.commit = log_.committed();
     std::size_t bytes_out = 0;
     if (pr.next <= log_.last_index()) {
-      if (!log_.entries_from(pr.next, cfg_.msg_bytes_max, m.entries)) return false;
-      for (const auto& e : m.entries) bytes_out += e.accounted_bytes();
+      if (!log_.entries_from(pr.next, cfg_.msg_bytes_max, m.entries, &bytes_out)) return false;
     }
     if (m.entries.empty() && !send_if_empty) return false;
     pr.sent(m.entries.empty() ? prev : m.entries.back().index, bytes_out, !m.entries.empty());
@@ -623,10 +631,14 @@ class raw_node {
     return true;
   }
 
+  /// New entries to every follower that is not paused; with
+  /// send_if_empty, an empty append (the commit index) to those that got
+  /// nothing else.
   void broadcast_append(bool send_if_empty) {
     for (auto& p : peers_) {
-      if (send_if_empty) send_append(p, true);
-      send_more(p);
+      bool sent = false;
+      while (p.next <= log_.last_index() && send_append(p, false)) sent = true;
+      if (!sent && send_if_empty) send_append(p, true);
     }
   }
 
@@ -780,7 +792,8 @@ class raw_node {
   std::uint32_t heartbeat_elapsed_ = 0;
   std::uint64_t randomized_timeout_ = 0;
   std::size_t uncommitted_bytes_ = 0;
-  bool entries_to_send_ = false;
+  bool entries_to_send_ = false;  ///< proposals wait for the next ready batch, to share append messages
+  bool commit_to_send_ = false;   ///< the commit index advanced: every follower hears of it in the next batch
   hard_state handed_hs_{};
   std::uint64_t batch_no_ = 0;
   ring_queue<batch> pending_;
