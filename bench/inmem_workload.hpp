@@ -141,21 +141,32 @@ struct applier {
   std::uint64_t h = fnv_offset;
   std::string order_fail;
 
+  // Inline: called once per entry per node, in the floor as in the protocol
+  // runs; the failure reports are out of line.
   void apply(const cohort::bytes& data, cohort::log_index index) {
     if (data.empty()) return;  // a leader's no-op
-    if (data.size() < 8) {
-      if (order_fail.empty()) order_fail = "entry with a payload shorter than 8 bytes";
+    if (data.size() < 8) [[unlikely]] {
+      note_short();
       return;
     }
     std::uint64_t s = 0;
     std::memcpy(&s, data.data(), 8);  // little-endian host (x86-64, aarch64)
-    if (s != applied && order_fail.empty())
-      order_fail = "entry " + std::to_string(index.value()) + " carries seq " + std::to_string(s) + ", want " +
-                   std::to_string(applied);
+    if (s != applied) [[unlikely]]
+      note_out_of_order(index, s);
     bytes_applied += data.size();
     h = (h ^ s) * fnv_prime;
     h = (h ^ index.value()) * fnv_prime;
     ++applied;
+  }
+
+ private:
+  [[gnu::noinline, gnu::cold]] void note_short() {
+    if (order_fail.empty()) order_fail = "entry with a payload shorter than 8 bytes";
+  }
+  [[gnu::noinline, gnu::cold]] void note_out_of_order(cohort::log_index index, std::uint64_t s) {
+    if (order_fail.empty())
+      order_fail = "entry " + std::to_string(index.value()) + " carries seq " + std::to_string(s) + ", want " +
+                   std::to_string(applied);
   }
 };
 

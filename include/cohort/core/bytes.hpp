@@ -124,8 +124,8 @@ class bytes {
   /// copy would), updating a block's count once for each run of neighbours
   /// that share it: the entries of one batch are often slices of one
   /// received frame or one slab. src(k) gives a `const bytes&`, dst(k) a
-  /// `bytes&`, which is released first if it is not empty; no dst(k) may be
-  /// one of the src buffers.
+  /// `bytes&` that must be empty (a fresh or moved-from slot: checked in
+  /// debug builds; a non-empty one would keep its share forever).
   template <class Src, class Dst>
   static void share_each(std::size_t n, Src&& src, Dst&& dst) noexcept {
     block* run = nullptr;
@@ -133,7 +133,7 @@ class bytes {
     for (std::size_t k = 0; k < n; ++k) {
       const bytes& s = src(k);
       bytes& d = dst(k);
-      d.release();
+      COHORT_DEBUG_ASSERT(d.blk_ == nullptr, "bytes::share_each into a buffer that is not empty");
       d.blk_ = s.blk_;
       d.data_ = s.data_;
       d.size_ = s.size_;
