@@ -534,12 +534,13 @@ class raw_node {
       ++stats_.proposals_refused;
       return make_error(errc::not_leader, "not the leader", leader_);
     }
-    std::size_t bytes_in = 0;
-    for (const bytes& b : batch) bytes_in += b.size();
-    if (cfg_.uncommitted_bytes_max != 0 && uncommitted_bytes_ != 0 &&
-        uncommitted_bytes_ + bytes_in > cfg_.uncommitted_bytes_max)
-      return refuse(errc::busy, "too many uncommitted bytes; retry once entries commit");
-    uncommitted_bytes_ += bytes_in;
+    if (cfg_.uncommitted_bytes_max != 0) {  // without a limit, nothing to count
+      std::size_t bytes_in = 0;
+      for (const bytes& b : batch) bytes_in += b.size();
+      if (uncommitted_bytes_ != 0 && uncommitted_bytes_ + bytes_in > cfg_.uncommitted_bytes_max)
+        return refuse(errc::busy, "too many uncommitted bytes; retry once entries commit");
+      uncommitted_bytes_ += bytes_in;
+    }
     const log_index i = log_.append_payloads(batch, term_);
     // New entries go out with the next ready batch, so proposals made between
     // two batches share append messages instead of sending one each.
@@ -772,6 +773,7 @@ class raw_node {
   [[nodiscard]] bool hs_changed() const { return current_hs() != handed_hs_; }
 
   void release_uncommitted(std::span<const log_entry> applied) {
+    if (cfg_.uncommitted_bytes_max == 0) return;  // not counted
     std::size_t n = 0;
     for (const auto& e : applied) n += e.data.size();
     uncommitted_bytes_ = n >= uncommitted_bytes_ ? 0 : uncommitted_bytes_ - n;
