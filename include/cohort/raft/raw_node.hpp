@@ -326,8 +326,10 @@ class raw_node {
       for (const log_entry& e : m.entries) {
         total += e.accounted_bytes();
         want = want + 1;
-        bad |= (static_cast<std::uint8_t>(e.kind) > static_cast<std::uint8_t>(entry_kind::config)) |
-               (e.index != want) | (e.term > m.term) | (e.term < prev);
+        bad |= static_cast<std::uint8_t>(e.kind) > static_cast<std::uint8_t>(entry_kind::config);
+        bad |= e.index != want;
+        bad |= e.term > m.term;
+        bad |= e.term < prev;
         prev = e.term;
       }
     } else {
