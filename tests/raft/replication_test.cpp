@@ -194,3 +194,69 @@ TEST_CASE("raft: pipelined proposals reach every storage intact", "[raft][replic
     }
   }
 }
+
+namespace {
+/// The append messages node 1 queued in its last ready batch, by receiver.
+std::map<std::uint64_t, std::vector<message>> appends_from_leader(const harness& h) {
+  std::map<std::uint64_t, std::vector<message>> out;
+  for (const message& m : h.queue)
+    if (m.from == n(1) && m.type == message_type::append) out[m.to.value()].push_back(m);
+  return out;
+}
+/// Node 1 proposes `s`; its batch goes out, the followers persist and answer,
+/// and the answers reach node 1, which commits the entry. Its index.
+log_index propose_and_commit(harness& h, const std::string& s) {
+  const auto i = h[1].propose(data(s));
+  REQUIRE(i.has_value());
+  REQUIRE(h.process(1));
+  h.deliver();
+  REQUIRE(h.process(2));
+  REQUIRE(h.process(3));
+  h.deliver();
+  REQUIRE(h[1].committed() == *i);
+  return *i;
+}
+}  // namespace
+
+TEST_CASE("raft: a commit advance rides on the next batch's appends, one per follower", "[raft][replication]") {
+  harness h(3);
+  h.elect(1);
+  const log_index a = propose_and_commit(h, "a");
+  // New entries wait for the next batch too: each follower gets one append
+  // with them and the new commit index, not an empty one besides.
+  const log_index b = *h[1].propose(data("b"));
+  REQUIRE(h.queue.empty());
+  REQUIRE(h.process(1));
+  const auto sent = appends_from_leader(h);
+  REQUIRE(sent.size() == 2);
+  for (const auto& [to, ms] : sent) {
+    INFO("to " << to);
+    REQUIRE(ms.size() == 1);
+    CHECK(ms[0].commit == a);
+    REQUIRE(ms[0].entries.size() == 1);
+    CHECK(ms[0].entries[0].index == b);
+  }
+  h.stabilize();
+  for (std::uint64_t i = 1; i <= 3; ++i) {
+    REQUIRE(h.applied[i].size() >= 2);
+    CHECK(h.applied[i].back().data.as_string_view() == "b");
+  }
+}
+
+TEST_CASE("raft: with nothing new to send, a commit advance reaches each follower in one empty append", "[raft][replication]") {
+  harness h(3);
+  h.elect(1);
+  const log_index a = propose_and_commit(h, "a");
+  REQUIRE(h[1].has_ready());  // the advance alone makes a batch
+  REQUIRE(h.process(1));
+  const auto sent = appends_from_leader(h);
+  REQUIRE(sent.size() == 2);
+  for (const auto& [to, ms] : sent) {
+    INFO("to " << to);
+    REQUIRE(ms.size() == 1);
+    CHECK(ms[0].entries.empty());
+    CHECK(ms[0].commit == a);
+  }
+  h.deliver();
+  for (std::uint64_t i = 2; i <= 3; ++i) CHECK(h[i].committed() == a);
+}
