@@ -56,14 +56,20 @@ TEST_CASE("memory_storage: matches a plain log under random appends, compactions
       const auto op = cohort::uniform_below(rng, 20);
       if (op < 14) {
         // Append 1..40 entries starting anywhere in [first, last + 1]; terms
-        // grow now and then, and a few entries are config entries.
+        // grow now and then, between batches and inside one; in half the
+        // batches a few entries are config entries (the other half are one
+        // term and kind throughout, memory_storage's one-pass case).
         const std::uint64_t span = r.last().value() + 2 - r.first().value();
         const log_index at = r.first() + cohort::uniform_below(rng, span);
         if (cohort::uniform_below(rng, 3) == 0) ++t;
+        const bool with_config = cohort::uniform_below(rng, 2) == 0;
+        const bool term_inside = cohort::uniform_below(rng, 4) == 0;
         std::vector<log_entry> batch;
         const auto n = 1 + cohort::uniform_below(rng, 40);
         for (std::uint64_t k = 0; k < n; ++k) {
-          const auto kind = cohort::uniform_below(rng, 8) == 0 ? entry_kind::config : entry_kind::normal;
+          if (term_inside && cohort::uniform_below(rng, 10) == 0) ++t;
+          const auto kind =
+              with_config && cohort::uniform_below(rng, 8) == 0 ? entry_kind::config : entry_kind::normal;
           batch.push_back(log_entry{at + k, term{t}, kind, bytes::copy_of(std::to_string(step * 100 + k))});
         }
         REQUIRE(s.append(batch).has_value());

@@ -69,12 +69,33 @@ class memory_storage {
     if (es.front().index < first_index() || es.front().index > last_index() + 1)
       return make_error(errc::invalid_argument, "append outside [first_index, last_index + 1]");
     truncate_from(es.front().index);
+    // The usual case, one term and kind throughout, takes one pass: it shares
+    // the payloads and notes any entry that differs from the first. If one
+    // does (a new term, a config entry), that pass is undone and the entries
+    // go in a run at a time. A run is always recorded before its entries, so
+    // an allocation failure part way leaves a consistent (shorter) log.
+    add_run(es.front());
+    const std::size_t before = data_.size();
+    const term t0 = es.front().term;
+    const entry_kind k0 = es.front().kind;
+    bool mixed = false;
+    data_.append_chunks(es.size(), [&es, &mixed, t0, k0](std::span<bytes> slots, std::size_t at) {
+      bytes::share_each(
+          slots.size(),
+          [&es, &mixed, t0, k0, at](std::size_t i) -> const bytes& {
+            const log_entry& e = es[at + i];
+            mixed |= e.term != t0;
+            mixed |= e.kind != k0;
+            return e.data;
+          },
+          [slots](std::size_t i) -> bytes& { return slots[i]; });
+    });
+    if (!mixed) return success();
+    data_.truncate(before);
     for (std::size_t k = 0; k < es.size();) {  // a run of equal term and kind at a time
-      const log_entry& e = es[k];
-      if (runs_.empty() || runs_.back().t != e.term || runs_.back().kind != e.kind)
-        runs_.push_back(run{e.index, e.term, e.kind});
+      add_run(es[k]);
       std::size_t j = k + 1;
-      while (j < es.size() && es[j].term == e.term && es[j].kind == e.kind) ++j;
+      while (j < es.size() && es[j].term == es[k].term && es[j].kind == es[k].kind) ++j;
       data_.append_chunks(j - k, [&es, k](std::span<bytes> slots, std::size_t at) {
         bytes::share_each(
             slots.size(), [&es, k, at](std::size_t i) -> const bytes& { return es[k + at + i].data; },
@@ -119,6 +140,11 @@ class memory_storage {
     entry_kind kind;
   };
 
+  /// Starts a run at e unless e continues the last one.
+  void add_run(const log_entry& e) {
+    if (runs_.empty() || runs_.back().t != e.term || runs_.back().kind != e.kind)
+      runs_.push_back(run{e.index, e.term, e.kind});
+  }
   /// The run holding entry i (first_index() <= i <= last_index()).
   [[nodiscard]] const run& run_of(log_index i) const {
     if (runs_.back().first <= i) return runs_.back();  // the common case: the latest term
