@@ -260,3 +260,31 @@ TEST_CASE("raft: with nothing new to send, a commit advance reaches each followe
   h.deliver();
   for (std::uint64_t i = 2; i <= 3; ++i) CHECK(h[i].committed() == a);
 }
+
+TEST_CASE("raft: a ready batch applies at most apply_bytes_max of entries, and at least one", "[raft][replication]") {
+  harness h(1);
+  h.elect(1);
+  h.stabilize();
+  // One buffer shared by every entry: 3 x 30 MiB accounted, memory 30 MiB.
+  const cohort::bytes big = data(std::string(std::size_t{30} << 20, 'x'));
+  const cohort::bytes small = data("s");
+  std::vector<cohort::bytes> batch{big, big, small, big};
+  REQUIRE(h[1].propose(batch).has_value());
+  std::vector<std::size_t> per_batch;
+  for (int round = 0; round < 10 && h[1].has_ready(); ++round) {
+    auto& r = h[1].take_ready();
+    REQUIRE(h.stores[1]->append(r.entries).has_value());
+    if (!r.committed.empty()) {
+      std::size_t bytes = 0;
+      for (const auto& e : r.committed) bytes += e.accounted_bytes();
+      CHECK((r.committed.size() == 1 || bytes <= node_t::apply_bytes_max));
+      per_batch.push_back(r.committed.size());
+    }
+    h[1].acknowledge(r.number);
+  }
+  // Two big ones and the small one fit in 64 MiB, the last big one does not.
+  REQUIRE(per_batch.size() == 2);
+  CHECK(per_batch[0] == 3);
+  CHECK(per_batch[1] == 1);
+  CHECK(h[1].applied() == h[1].last_index());
+}

@@ -83,9 +83,11 @@ class raft_log {
   /// Appends entries (es.front().index may be at or before last_index()+1:
   /// anything from there on is replaced). Never touches committed entries.
   /// From a span of non-const entries the payloads are moved, not shared.
+  /// `bytes_bound` is at least the accounted bytes of each entry (their
+  /// total will do).
   template <class Entry>
     requires std::same_as<std::remove_const_t<Entry>, log_entry>
-  void append(std::span<Entry> es) {
+  void append(std::span<Entry> es, std::size_t bytes_bound) {
     if (es.empty()) return;
     const log_index after = es.front().index;
     COHORT_ASSERT(after > committed_ && after <= last_index() + 1, "raft_log::append outside (committed, last+1]");
@@ -98,6 +100,7 @@ class raft_log {
     }
     if constexpr (std::is_const_v<Entry>) mem_.insert(mem_.end(), es.begin(), es.end());
     else mem_.insert(mem_.end(), std::make_move_iterator(es.begin()), std::make_move_iterator(es.end()));
+    entry_bytes_bound_ = std::max(entry_bytes_bound_, bytes_bound);
     handed_ = std::min(handed_, after - 1);
     durable_ = std::min(durable_, after - 1);
   }
@@ -105,6 +108,7 @@ class raft_log {
   void append_one(log_entry e) {
     if (mem_empty()) mem_clear(e.index);
     COHORT_ASSERT(e.index == mem_offset_ + mem_size(), "raft_log::append_one not at the end");
+    entry_bytes_bound_ = std::max(entry_bytes_bound_, e.accounted_bytes());
     mem_.push_back(std::move(e));
   }
   /// Appends a normal entry of term t per payload at last_index()+1 on; the
@@ -116,10 +120,13 @@ class raft_log {
     if (mem_empty()) mem_clear(i + 1);
     if (const std::size_t need = mem_.size() + payloads.size(); need > mem_.capacity())
       mem_.reserve(std::max(need, 2 * mem_.capacity()));  // geometric, as push_back would
+    std::size_t largest = 0;
     for (Buffer& b : payloads) {
+      largest = std::max(largest, b.size());
       if constexpr (std::is_const_v<Buffer>) mem_.push_back(log_entry{++i, t, entry_kind::normal, b});
       else mem_.push_back(log_entry{++i, t, entry_kind::normal, std::move(b)});
     }
+    entry_bytes_bound_ = std::max(entry_bytes_bound_, largest + log_entry::overhead_bytes);
     return i;
   }
 
@@ -127,8 +134,9 @@ class raft_log {
   /// A follower's append: if the log matches (prev_index, prev_term), adds
   /// `es`, truncating a conflicting suffix, and sets `last_new` to the last
   /// index the leader's message vouches for. The new entries are moved out
-  /// of `es` (what matched stays).
-  append_outcome maybe_append(log_index prev_index, term prev_term, std::span<log_entry> es, log_index& last_new) {
+  /// of `es` (what matched stays). `bytes_bound` as for append().
+  append_outcome maybe_append(log_index prev_index, term prev_term, std::span<log_entry> es, std::size_t bytes_bound,
+                              log_index& last_new) {
     if (!match_term(prev_index, prev_term)) return append_outcome::mismatch;
     last_new = prev_index + es.size();
     // The first entry that is new or conflicts with ours.
@@ -136,7 +144,7 @@ class raft_log {
     while (k < es.size() && match_term(es[k].index, es[k].term)) ++k;
     if (k == es.size()) return append_outcome::ok;
     if (es[k].index <= committed_) return append_outcome::conflicts_committed;
-    append(es.subspan(k));
+    append(es.subspan(k), bytes_bound);
     return append_outcome::ok;
   }
 
@@ -213,8 +221,12 @@ class raft_log {
     // hi <= last_index(): in memory too
     const std::size_t first = head_ + static_cast<std::size_t>(lo - mem_offset_);
     const auto from = mem_.begin() + static_cast<std::ptrdiff_t>(first);
+    const auto count = static_cast<std::size_t>(hi - lo + 1);
     std::size_t total = 0;
-    const auto to = within_bytes(from, from + static_cast<std::ptrdiff_t>(hi - lo + 1), total, max_bytes, false);
+    // No walk when even entries of the largest size in memory would fit.
+    const bool all_fit = entry_bytes_bound_ != 0 && count <= max_bytes / entry_bytes_bound_;
+    const auto to = all_fit ? from + static_cast<std::ptrdiff_t>(count)
+                            : within_bytes(from, from + static_cast<std::ptrdiff_t>(count), total, max_bytes, false);
     const auto n = static_cast<std::size_t>(to - from);
     applied_ = applied_ + n;
     return std::span<const log_entry>(mem_).subspan(first, n);
@@ -281,6 +293,7 @@ class raft_log {
   void mem_clear(log_index offset) {
     drop_payloads(std::span<log_entry>(mem_).subspan(head_));
     mem_.clear();  // keeps the capacity
+    entry_bytes_bound_ = 0;
     head_ = 0;
     mem_offset_ = offset;
   }
@@ -316,6 +329,7 @@ class raft_log {
   log_index applied_{};
   std::vector<log_entry> from_storage_;  ///< the last take_committed() view when it came from storage
   bool holding_ = false;                 ///< a take_committed() view is out: nothing leaves memory
+  std::size_t entry_bytes_bound_ = 0;    ///< no entry in memory accounts for more bytes (0: none there)
 };
 
 }  // namespace cohort::raft

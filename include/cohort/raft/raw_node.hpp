@@ -339,6 +339,7 @@ class raw_node {
       }
     }
     if (bad) return reject(reject_reason::malformed, m);
+    validated_bytes_ = total;
     // The leader sends at most msg_bytes_max, or a single larger entry.
     if (m.entries.size() > 1 && total > 2 * cfg_.msg_bytes_max) return reject(reject_reason::oversized, m);
     return success();
@@ -425,7 +426,7 @@ class raw_node {
       return success();
     }
     log_index last_new{};
-    switch (log_.maybe_append(m.index, m.log_term, m.entries, last_new)) {
+    switch (log_.maybe_append(m.index, m.log_term, m.entries, validated_bytes_, last_new)) {
       case raft_log<Storage>::append_outcome::ok:
         log_.commit_to(std::min(m.commit, last_new));
         r.index = last_new;
@@ -797,7 +798,8 @@ class raw_node {
   std::uint64_t randomized_timeout_ = 0;
   std::size_t uncommitted_bytes_ = 0;
   bool entries_to_send_ = false;  ///< proposals wait for the next ready batch, to share append messages
-  bool commit_to_send_ = false;   ///< the commit index advanced: every follower hears of it in the next batch
+  bool commit_to_send_ = false;
+  std::size_t validated_bytes_ = 0;  ///< the accounted bytes of the entries of the message being stepped   ///< the commit index advanced: every follower hears of it in the next batch
   hard_state handed_hs_{};
   std::uint64_t batch_no_ = 0;
   ring_queue<batch> pending_;
