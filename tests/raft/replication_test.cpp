@@ -288,3 +288,43 @@ TEST_CASE("raft: a ready batch applies at most apply_bytes_max of entries, and a
   CHECK(per_batch[1] == 1);
   CHECK(h[1].applied() == h[1].last_index());
 }
+
+TEST_CASE("raft: append messages stay within msg_bytes_max and the window counts their bytes", "[raft][replication]") {
+  config c;
+  c.msg_bytes_max = 100;
+  harness h(3, c);
+  h.elect(1);
+  // 10-byte payloads account for 34 bytes each: two fit in 100, three do not.
+  std::vector<cohort::bytes> batch(5, data("0123456789"));
+  REQUIRE(h[1].propose(batch).has_value());
+  REQUIRE(h.process(1));
+  const auto sent = appends_from_leader(h);
+  REQUIRE(sent.size() == 2);
+  for (const auto& [to, ms] : sent) {
+    INFO("to " << to);
+    std::vector<std::size_t> sizes;
+    std::size_t bytes = 0;
+    for (const message& m : ms) {
+      std::size_t in_message = 0;
+      for (const auto& e : m.entries) in_message += e.accounted_bytes();
+      CHECK(in_message <= c.msg_bytes_max);
+      sizes.push_back(m.entries.size());
+      bytes += in_message;
+    }
+    CHECK(sizes == std::vector<std::size_t>{2, 2, 1});
+    const auto* pr = h[1].progress_of(n(to));
+    REQUIRE(pr != nullptr);
+    CHECK(pr->window.bytes() == bytes);
+    CHECK(bytes == 5 * 34);
+  }
+  // A single entry larger than the limit still goes out, alone.
+  REQUIRE(h[1].propose(data(std::string(200, 'L'))).has_value());
+  h.queue.clear();  // drop the first appends: the followers will ask again
+  REQUIRE(h.process(1));
+  for (const auto& [to, ms] : appends_from_leader(h)) {
+    INFO("to " << to);
+    REQUIRE(ms.size() == 1);
+    REQUIRE(ms[0].entries.size() == 1);
+    CHECK(ms[0].entries[0].data.size() == 200);
+  }
+}

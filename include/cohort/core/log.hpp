@@ -48,19 +48,25 @@ struct log_entry {
 
 /// Appends copies of `src` to `out`, the payloads shared (bytes::share_each:
 /// a run of entries sliced from one buffer updates its count once). `src`
-/// must not be part of `out`.
-inline void append_shared(std::span<const log_entry> src, std::vector<log_entry>& out) {
+/// must not be part of `out`. Returns their accounted bytes.
+inline std::size_t append_shared(std::span<const log_entry> src, std::vector<log_entry>& out) {
   const std::size_t at = out.size();
   out.resize(at + src.size());
   log_entry* dst = out.data() + at;
+  std::size_t payload = 0;
   bytes::share_each(
-      src.size(), [&src](std::size_t k) -> const bytes& { return src[k].data; },
+      src.size(),
+      [&src, &payload](std::size_t k) -> const bytes& {
+        payload += src[k].data.size();
+        return src[k].data;
+      },
       [&src, dst](std::size_t k) -> bytes& {
         dst[k].index = src[k].index;
         dst[k].term = src[k].term;
         dst[k].kind = src[k].kind;
         return dst[k].data;
       });
+  return payload + src.size() * log_entry::overhead_bytes;
 }
 
 /// Empties the payloads of `es` (bytes::reset_each: a run of entries sliced

@@ -259,8 +259,16 @@ class raft_log {
     }
     if (lo < hi) {
       const auto from = mem_.begin() + static_cast<std::ptrdiff_t>(head_ + static_cast<std::size_t>(lo - mem_offset_));
-      const auto to = within_bytes(from, from + static_cast<std::ptrdiff_t>(hi - lo), total, max_bytes, out.size() != start);
-      append_shared(std::span<const log_entry>(from, to), out);
+      const auto count = static_cast<std::size_t>(hi - lo);
+      if (total <= max_bytes && entry_bytes_bound_ != 0 && count <= (max_bytes - total) / entry_bytes_bound_) {
+        // All fit even at the largest size in memory: the copy counts the bytes.
+        total += append_shared(std::span<const log_entry>(from, count), out);
+      } else {
+        std::size_t taken = total;
+        const auto to = within_bytes(from, from + static_cast<std::ptrdiff_t>(count), taken, max_bytes, out.size() != start);
+        append_shared(std::span<const log_entry>(from, to), out);
+        total = taken;
+      }
     }
     return success();
   }
