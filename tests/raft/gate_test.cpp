@@ -57,6 +57,19 @@ TEST_CASE("raft gate: hostile messages are rejected, counted, and change nothing
   check(m, reject_reason::malformed);
   m.entries = {cohort::log_entry{log_index{2}, term{1}, static_cast<cohort::entry_kind>(7), {}}};
   check(m, reject_reason::malformed);
+  m.entries = {cohort::log_entry{log_index{2}, term{0}, cohort::entry_kind::normal, {}}};  // older than log_term
+  check(m, reject_reason::malformed);
+  check(append_from(1, 2, term{1}, log_index{1}, term{2}), reject_reason::malformed);  // log_term beyond term
+  m = append_from(1, 2, term{2}, log_index{1}, term{1});  // terms that go down inside the message
+  m.entries = {cohort::log_entry{log_index{2}, term{2}, cohort::entry_kind::normal, {}},
+               cohort::log_entry{log_index{3}, term{1}, cohort::entry_kind::normal, {}},
+               cohort::log_entry{log_index{4}, term{2}, cohort::entry_kind::normal, {}}};
+  check(m, reject_reason::malformed);
+  m.entries[1].term = term{3};  // a middle entry beyond the message's term (so the next one goes down)
+  check(m, reject_reason::malformed);
+  m.entries[1].term = term{2};
+  m.entries[2].index = log_index{5};  // a gap after the first entries
+  check(m, reject_reason::malformed);
   m = append_from(1, 2, term{1}, log_index{1}, term{1});
   for (std::uint64_t i = 0; i < 3; ++i)
     m.entries.push_back(cohort::log_entry{log_index{2 + i}, term{1}, cohort::entry_kind::normal, data(std::string(1 << 20, 'x'))});

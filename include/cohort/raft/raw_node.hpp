@@ -316,29 +316,31 @@ class raw_node {
   }
   result<void> validate_entries(const message& m, bool indexed) {
     if (!indexed && m.entries.size() > cfg_.proposal_entries_max) return reject(reject_reason::oversized, m);
-    // One pass, one branch: every entry's flaws are or-ed together.
-    std::size_t total = 0;
-    bool bad = false;
+    // One pass, one branch: every entry's flaws are or-ed into one word.
+    // Indexes must follow m.index one by one; terms must not decrease from
+    // m.log_term on, so checking the last one against m.term covers all.
+    std::uint64_t flaws = 0;
+    std::size_t payload = 0;
+    constexpr auto kind_max = static_cast<std::uint8_t>(entry_kind::config);
     if (indexed) {
-      log_index want = m.index;
-      term prev = m.log_term;
-      bad = m.log_term > m.term;
+      std::uint64_t want = m.index.value();
+      std::uint64_t prev = m.log_term.value();
       for (const log_entry& e : m.entries) {
-        total += e.accounted_bytes();
-        want = want + 1;
-        bad |= static_cast<std::uint8_t>(e.kind) > static_cast<std::uint8_t>(entry_kind::config);
-        bad |= e.index != want;
-        bad |= e.term > m.term;
-        bad |= e.term < prev;
-        prev = e.term;
+        payload += e.data.size();
+        flaws |= e.index.value() ^ ++want;
+        flaws |= static_cast<std::uint64_t>(e.term.value() < prev);
+        flaws |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(e.kind) > kind_max);
+        prev = e.term.value();
       }
+      flaws |= static_cast<std::uint64_t>(prev > m.term.value());  // the last entry's term, or m.log_term
     } else {
       for (const log_entry& e : m.entries) {
-        total += e.accounted_bytes();
-        bad |= static_cast<std::uint8_t>(e.kind) > static_cast<std::uint8_t>(entry_kind::config);
+        payload += e.data.size();
+        flaws |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(e.kind) > kind_max);
       }
     }
-    if (bad) return reject(reject_reason::malformed, m);
+    const std::size_t total = payload + m.entries.size() * log_entry::overhead_bytes;
+    if (flaws != 0) return reject(reject_reason::malformed, m);
     validated_bytes_ = total;
     // The leader sends at most msg_bytes_max, or a single larger entry.
     if (m.entries.size() > 1 && total > 2 * cfg_.msg_bytes_max) return reject(reject_reason::oversized, m);
